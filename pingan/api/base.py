@@ -1,0 +1,64 @@
+"""The NinjaAPI instance: authentication and the one error format of DESIGN §7."""
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from pingan.accounts.models import ApiToken, hash_token
+from pingan.core.errors import DomainError
+from pingan.core.validation import field_errors
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        row = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
+        if row is None or not row.user.is_active:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.user = row.user
+        return row.user
+
+
+api = NinjaAPI(
+    title="平安 Pingan API",
+    version="1.0",
+    description="综治中心案件平台接口。认证：`Authorization: Bearer <token>`；错误格式见各接口说明。",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(request, status: int, code: str, message: str, fields: dict | None = None):
+    return api.create_response(request, DomainError(code, message, fields=fields).as_dict(), status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    return error_response(
+        request, 400, "invalid", "提交的内容有误，请检查标出的字段。", field_errors(exc.errors)
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return error_response(
+        request, 401, "unauthenticated", "未登录或令牌无效，请在请求头中提供有效的 Bearer 令牌。"
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    if exc.status_code == 400:
+        return error_response(request, 400, "malformed_json", "请求体不是合法的 JSON。")
+    return error_response(request, exc.status_code, "http_error", str(exc))

@@ -1,0 +1,77 @@
+"""Reference data and identity: me, regions, units, categories, tokens."""
+
+from django.contrib.auth import authenticate
+from ninja import Router, Schema
+
+from pingan.accounts.models import ApiToken, RoleGrant
+from pingan.cases.models import Category
+from pingan.core.errors import DomainError
+from pingan.regions.models import Region, Unit, subtree_q
+
+router = Router(tags=["基础数据"])
+auth_router = Router(tags=["认证"])
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+@auth_router.post("/token", auth=None, summary="用户名密码换取令牌")
+def issue_token(request, payload: TokenIn):
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if user is None:
+        raise DomainError("invalid_credentials", "用户名或密码错误。", status=401)
+    _, token = ApiToken.issue(user, name="api login")
+    return {"token": token, "token_type": "Bearer"}
+
+
+@router.get("/me", summary="当前用户与授权")
+def me(request):
+    grants = RoleGrant.objects.filter(user=request.user).select_related("region", "unit")
+    return {
+        "username": request.user.username,
+        "full_name": request.user.full_name,
+        "grants": [
+            {
+                "role": g.role,
+                "role_label": g.get_role_display(),
+                "region": g.region.code if g.region else None,
+                "unit": g.unit.code if g.unit else None,
+            }
+            for g in grants
+        ],
+    }
+
+
+@router.get("/regions", summary="区划（按上级查询）")
+def regions(request, parent: str | None = None):
+    qs = Region.objects.filter(parent_id=parent) if parent else Region.objects.filter(parent__isnull=True)
+    return {"items": [{"code": r.code, "name": r.name, "level": r.level} for r in qs]}
+
+
+@router.get("/units", summary="单位（按所在区划查询）")
+def units(request, region: str | None = None):
+    qs = Unit.objects.filter(active=True).select_related("region")
+    if region:
+        qs = qs.filter(subtree_q("region_id", region))
+    return {"items": [{"code": u.code, "name": u.name, "kind": u.kind, "region": u.region_id} for u in qs]}
+
+
+@router.get("/categories", summary="事项分类")
+def categories(request, stream: str | None = None):
+    qs = Category.objects.filter(active=True).select_related("parent")
+    if stream:
+        qs = qs.filter(stream=stream)
+    return {
+        "items": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "stream": c.stream,
+                "parent": c.parent.code if c.parent else None,
+                "evidence_required": c.evidence_required,
+            }
+            for c in qs
+        ]
+    }

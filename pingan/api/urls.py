@@ -1,0 +1,10 @@
+from .base import api
+from .cases import router as cases_router
+from .reference import auth_router
+from .reference import router as reference_router
+
+api.add_router("/", cases_router)
+api.add_router("/", reference_router)
+api.add_router("/auth", auth_router)
+
+urlpatterns = api.urls

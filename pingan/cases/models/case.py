@@ -1,0 +1,245 @@
+"""The case: one model for every stream (DESIGN §3)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from pingan.accounts.scope import scope_of
+from pingan.regions.models import subtree_q
+
+
+class Stream(models.TextChoices):
+    DISPUTE = "dispute", "矛盾纠纷"
+    PETITION = "petition", "信访事项"
+    REQUEST = "request", "群众诉求"
+    HAZARD = "hazard", "安全隐患"
+    GRID_EVENT = "grid_event", "网格事件"
+    TIP = "tip", "举报线索"
+    RECTIFICATION = "rectification", "整改事项"
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", "登记"
+    ACCEPTED = "accepted", "受理"
+    REJECTED = "rejected", "不予受理"
+    MERGED = "merged", "已合并"
+    WITHDRAWN = "withdrawn", "已撤回"
+    DISPATCHED = "dispatched", "已分派"
+    IN_PROGRESS = "in_progress", "办理中"
+    SUSPENDED = "suspended", "挂起"
+    RESOLVED = "resolved", "已办结"
+    CLOSED = "closed", "已结案"
+    ARCHIVED = "archived", "已归档"
+
+
+OPEN_STATUSES = (
+    Status.REPORTED,
+    Status.ACCEPTED,
+    Status.DISPATCHED,
+    Status.IN_PROGRESS,
+    Status.SUSPENDED,
+    Status.RESOLVED,
+)
+
+# Which roles see which cases through a region grant; tips are narrower (DESIGN §8).
+REGION_READ_ROLES = ("dispatcher", "supervisor", "leader", "grid_worker", "custodian")
+REGION_TIP_ROLES = ("dispatcher", "custodian")
+UNIT_READ_ROLES = ("handler", "unit_head")
+
+
+class CaseQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CaseQuerySet":
+        """The one door for every read of cases: UI, API, exports and attachments."""
+        scope = scope_of(user)
+        clauses: list[Q] = []
+        not_tip = ~Q(stream=Stream.TIP)
+        for code in scope.regions_for(*REGION_READ_ROLES):
+            clauses.append(subtree_q("region_id", code) & not_tip)
+        for code in scope.regions_for(*REGION_TIP_ROLES):
+            clauses.append(subtree_q("region_id", code) & Q(stream=Stream.TIP))
+        units = scope.units_for(*UNIT_READ_ROLES)
+        if units:
+            co_unit = Case.co_units.through.objects.filter(case_id=OuterRef("pk"), unit_id__in=units)
+            clauses.append(Q(lead_unit_id__in=units))
+            clauses.append(Exists(co_unit) & not_tip)
+        if "grid_worker" in scope.roles:
+            clauses.append(Q(reported_by_id=scope.user_id))
+        if not clauses:
+            return self.none()
+        q = clauses[0]
+        for clause in clauses[1:]:
+            q |= clause
+        return self.filter(q)
+
+    def overdue(self, now=None) -> "CaseQuerySet":
+        return self.filter(overdue_q(now or timezone.now()))
+
+
+def overdue_q(now) -> Q:
+    """Past due while the step is not done (DESIGN §4). Suspension stops the resolve clock."""
+    return (
+        Q(status=Status.REPORTED, accept_due__lt=now)
+        | Q(status=Status.DISPATCHED, sign_due__lt=now)
+        | Q(status__in=[Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS], resolve_due__lt=now)
+        | Q(status=Status.RESOLVED, check_due__lt=now)
+    )
+
+
+class Case(models.Model):
+    class Severity(models.TextChoices):
+        NORMAL = "normal", "一般"
+        MAJOR = "major", "重大"
+
+    class Channel(models.TextChoices):
+        WALK_IN = "walk_in", "来访"
+        HOTLINE = "hotline", "来电"
+        LETTER = "letter", "来信"
+        ONLINE = "online", "网上"
+        PORTAL = "portal", "群众上报"
+        GRID = "grid", "网格上报"
+        INSPECTION = "inspection", "排查发现"
+        REFERRAL = "referral", "部门移送"
+        ASSIGNED = "assigned", "上级交办"
+
+    class Outcome(models.TextChoices):
+        RESOLVED = "resolved", "化解/解决"
+        PARTLY = "partly", "部分解决"
+        UNRESOLVED_REFERRED = "unresolved_referred", "调解不成，引导诉讼/仲裁/复议"
+        EXPLAINED = "explained", "解释说明"
+        NOT_SUPPORTED = "not_supported", "不予支持"
+
+    class Supervision(models.TextChoices):
+        NONE = "", "无"
+        ROUTINE = "routine", "日常督办"
+        LISTED = "listed", "挂牌督办"
+
+    number = models.CharField("案件编号", max_length=32, unique=True)
+    stream = models.CharField("业务类型", max_length=16, choices=Stream.choices)
+    category = models.ForeignKey(
+        "cases.Category", verbose_name="分类", null=True, blank=True, on_delete=models.PROTECT
+    )
+    title = models.CharField("标题", max_length=200)
+    description = models.TextField("内容", max_length=5000, blank=True)
+    channel = models.CharField("来源渠道", max_length=16, choices=Channel.choices, default=Channel.WALK_IN)
+    region = models.ForeignKey("regions.Region", verbose_name="所在区划", on_delete=models.PROTECT)
+    address = models.CharField("地点", max_length=200, blank=True)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    occurred_at = models.DateTimeField("发生时间", null=True, blank=True)
+    reported_at = models.DateTimeField("登记时间", default=timezone.now)
+    severity = models.CharField("严重程度", max_length=8, choices=Severity.choices, default=Severity.NORMAL)
+    people_involved = models.PositiveIntegerField("涉及人数", default=1)
+    is_group = models.BooleanField("群体性", default=False)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.REPORTED)
+    lead_unit = models.ForeignKey(
+        "regions.Unit",
+        verbose_name="牵头单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    co_units = models.ManyToManyField(
+        "regions.Unit", verbose_name="协办单位", blank=True, related_name="co_cases"
+    )
+    responsible_leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="包案领导",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承办人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    dispatched_at = models.DateTimeField("分派时间", null=True, blank=True)
+    signed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    resolved_at = models.DateTimeField("办结时间", null=True, blank=True)
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
+    accept_due = models.DateTimeField("受理时限", null=True, blank=True)
+    sign_due = models.DateTimeField("签收时限", null=True, blank=True)
+    resolve_due = models.DateTimeField("办理时限", null=True, blank=True)
+    check_due = models.DateTimeField("核查时限", null=True, blank=True)
+    # Snapshot of the resolve rule at acceptance, so later rule edits never move a running clock.
+    resolve_limit = models.JSONField("办理时限规则快照", default=dict, blank=True)
+    suspended_at = models.DateTimeField("挂起时间", null=True, blank=True)
+    outcome = models.CharField("办理结果", max_length=24, choices=Outcome.choices, blank=True)
+    outcome_summary = models.TextField("办理情况", blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name="并入案件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+    )
+    related = models.ManyToManyField("self", verbose_name="关联案件", blank=True)
+    supervision_level = models.CharField(
+        "督办级别", max_length=8, choices=Supervision.choices, blank=True, default=Supervision.NONE
+    )
+    designated = models.BooleanField("指定承办（不得再退单）", default=False)
+    return_count = models.PositiveIntegerField("退单次数", default=0)
+    extension_count = models.PositiveIntegerField("延期次数", default=0)
+    check_fail_count = models.PositiveIntegerField("返工次数", default=0)
+    reopen_count = models.PositiveIntegerField("重办次数", default=0)
+    escalation_level = models.PositiveSmallIntegerField("升级层级", default=0)
+    overdue_since = models.DateTimeField("超期起算", null=True, blank=True)
+    extra = models.JSONField("扩展字段", default=dict, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "案件"
+        verbose_name_plural = "案件"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["region", "id"], name="case_region_id"),
+            models.Index(fields=["status", "id"], name="case_status_id"),
+            models.Index(fields=["stream", "status"], name="case_stream_status"),
+            models.Index(fields=["lead_unit", "status"], name="case_unit_status"),
+            models.Index(fields=["status", "resolve_due"], name="case_status_resolve_due"),
+            models.Index(fields=["status", "accept_due"], name="case_status_accept_due"),
+            models.Index(fields=["status", "sign_due"], name="case_status_sign_due"),
+            models.Index(fields=["status", "check_due"], name="case_status_check_due"),
+            models.Index(fields=["created_at"], name="case_created_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class CaseSerial(models.Model):
+    """The last serial given per county and year; numbers are never reused."""
+
+    county = models.CharField(max_length=6)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["county", "year"], name="serial_county_year")]
+
+    def __str__(self) -> str:
+        return f"{self.county}-{self.year}: {self.last}"

@@ -1,0 +1,257 @@
+"""What hangs off a case: people, files, work, decisions, and the immutable event log."""
+
+import secrets
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from pingan.core.crypto import EncryptedTextField
+from pingan.core.models import AppendOnlyModel
+
+from .case import Case
+
+
+class Reporter(models.Model):
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="reporter")
+    name = EncryptedTextField("姓名", blank=True)
+    phone = EncryptedTextField("电话", blank=True)
+    address = EncryptedTextField("住址", blank=True)
+    anonymous = models.BooleanField("匿名", default=False)
+
+    class Meta:
+        verbose_name = "反映人"
+        verbose_name_plural = "反映人"
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 反映人"
+
+
+class Party(models.Model):
+    class Role(models.TextChoices):
+        APPLICANT = "applicant", "申请人"
+        RESPONDENT = "respondent", "被申请人"
+        THIRD = "third", "第三人"
+        OTHER = "other", "其他当事人"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField("身份", max_length=16, choices=Role.choices, default=Role.APPLICANT)
+    name = EncryptedTextField("姓名")
+    phone = EncryptedTextField("电话", blank=True)
+    address = EncryptedTextField("住址", blank=True)
+    id_number = EncryptedTextField("身份证号", blank=True)
+
+    class Meta:
+        verbose_name = "当事人"
+        verbose_name_plural = "当事人"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_role_display()}"
+
+
+def attachment_path(instance, filename: str) -> str:
+    # Random names: the stored name says nothing about the case or the uploader's file name.
+    day = timezone.now().strftime("%Y/%m")
+    return f"attachments/{day}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        EVIDENCE = "evidence", "佐证材料"
+        PHOTO = "photo", "照片"
+        DOCUMENT = "document", "文书"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+
+class WorkRecord(models.Model):
+    class Kind(models.TextChoices):
+        MEDIATION = "mediation", "调解"
+        VISIT = "visit", "走访"
+        SITE = "site", "现场处置"
+        CALL = "call", "电话联系"
+        OTHER = "other", "其他"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="work_records")
+    kind = models.CharField("方式", max_length=16, choices=Kind.choices)
+    content = models.TextField("工作内容", max_length=5000)
+    happened_at = models.DateTimeField("时间", default=timezone.now)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = "工作记录"
+        verbose_name_plural = "工作记录"
+        ordering = ["happened_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.happened_at:%Y-%m-%d}"
+
+
+class Agreement(models.Model):
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="agreement")
+    terms = models.TextField("协议内容", max_length=10000)
+    performance_due = models.DateField("履行期限", null=True, blank=True)
+    judicial_confirmation = models.BooleanField("申请司法确认", default=False)
+    signed_at = models.DateTimeField("签订时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "调解协议"
+        verbose_name_plural = "调解协议"
+
+    def __str__(self) -> str:
+        return f"调解协议（案件 {self.case_id}）"
+
+
+class FollowUp(models.Model):
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", "满意"
+        BASICALLY = "basically", "基本满意"
+        DISSATISFIED = "dissatisfied", "不满意"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_ups")
+    satisfaction = models.CharField("满意度", max_length=16, choices=Satisfaction.choices, blank=True)
+    resolved = models.BooleanField("问题是否解决", null=True)
+    note = models.TextField("回访记录", max_length=2000, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "回访"
+        verbose_name_plural = "回访"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"回访 {self.get_satisfaction_display()}"
+
+
+class CaseRequest(models.Model):
+    class Kind(models.TextChoices):
+        EXTENSION = "extension", "延期"
+        RETURN = "return", "退单"
+        SUSPENSION = "suspension", "挂起"
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "同意"
+        DENIED = "denied", "不同意"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="requests")
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    reason = models.TextField("理由", max_length=2000)
+    new_due = models.DateTimeField("申请延至", null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField("审批结果", max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField("审批意见", max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = "申请"
+        verbose_name_plural = "申请"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind"], condition=Q(decision="pending"), name="one_pending_request_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}申请（{self.get_decision_display()}）"
+
+
+class CaseEvent(AppendOnlyModel):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("动作", max_length=32)
+    actor = models.CharField("操作人", max_length=150)
+    at = models.DateTimeField("时间", default=timezone.now)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = "案件事件"
+        verbose_name_plural = "案件事件"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["action", "at"], name="event_action_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+
+class Escalation(models.Model):
+    """One row per (case, overdue step, level): the unique constraint makes `sweep` idempotent."""
+
+    LEVEL_ROLES = {1: "handler", 2: "unit_head", 3: "dispatcher", 4: "leader"}
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="escalations")
+    step = models.CharField(max_length=8)
+    due = models.DateTimeField()
+    level = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "超期升级"
+        verbose_name_plural = "超期升级"
+        constraints = [
+            models.UniqueConstraint(fields=["case", "step", "due", "level"], name="escalation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} 第{self.level}级"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=32)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "提醒"
+        verbose_name_plural = "提醒"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class IdempotencyRecord(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=128)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -1,0 +1,174 @@
+"""Input shapes of case creation and of each workflow action (DESIGN §3, §4, §7)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from pingan.core.pii import id_number_is_valid, phone_is_valid
+
+from .models import Attachment, Case, FollowUp, Party, Stream, WorkRecord
+
+
+def _phone(value: str) -> str:
+    value = value.strip().replace(" ", "")
+    if value and not phone_is_valid(value):
+        raise ValueError("电话号码格式不正确，应为 11 位手机号或带区号的固定电话")
+    return value
+
+
+def _id_number(value: str) -> str:
+    value = value.strip().upper()
+    if value and not id_number_is_valid(value):
+        raise ValueError("身份证号码不正确（位数或校验位有误）")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("时间须带时区，如 2026-11-22T09:30:00+08:00")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_phone)]
+IdNumber = Annotated[str, StringConstraints(max_length=18), AfterValidator(_id_number)]
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReporterIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
+    phone: Phone = ""
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    anonymous: bool = False
+
+
+class PartyIn(Strict):
+    role: Party.Role = Party.Role.APPLICANT
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    phone: Phone = ""
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    id_number: IdNumber = ""
+
+
+class CaseIn(Strict):
+    stream: Stream
+    category: Annotated[str, StringConstraints(max_length=16)] | None = None
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] = ""
+    channel: Case.Channel = Case.Channel.WALK_IN
+    region: Annotated[str, StringConstraints(max_length=15)]
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    lat: Annotated[Decimal, Field(ge=-90, le=90, decimal_places=6)] | None = None
+    lng: Annotated[Decimal, Field(ge=-180, le=180, decimal_places=6)] | None = None
+    occurred_at: AwareDatetime | None = None
+    severity: Case.Severity = Case.Severity.NORMAL
+    people_involved: Annotated[int, Field(ge=1, le=100000)] = 1
+    is_group: bool = False
+    reporter: ReporterIn | None = None
+    parties: Annotated[list[PartyIn], Field(max_length=50)] = []
+
+
+class ActionIn(Strict):
+    version: int | None = Field(None, description="乐观锁：提交时所见的案件版本，过期则返回 409")
+
+
+class NoteIn(ActionIn):
+    note: Note = ""
+
+
+class ReasonIn(ActionIn):
+    reason: Reason
+
+
+class RejectIn(ReasonIn):
+    channel_advice: Note = Field("", description="告知反映人的正确渠道")
+
+
+class MergeIn(ActionIn):
+    into: Annotated[str, StringConstraints(max_length=32)]
+    reason: Note = ""
+
+
+class AnswerIn(ActionIn):
+    summary: Reason
+    outcome: Case.Outcome = Case.Outcome.EXPLAINED
+
+
+class DispatchIn(ActionIn):
+    lead_unit: Annotated[str, StringConstraints(max_length=32)] | None = None
+    co_units: Annotated[list[str], Field(max_length=20)] = []
+    handler: str | None = None
+    designated: bool = False
+    note: Note = ""
+
+
+class ExtensionIn(ActionIn):
+    reason: Reason
+    new_due: AwareDatetime
+
+
+class DecisionIn(ActionIn):
+    decision: Literal["approve", "deny"]
+    note: Note = ""
+
+
+class WorkRecordIn(ActionIn):
+    kind: WorkRecord.Kind
+    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    happened_at: AwareDatetime | None = None
+
+
+class AgreementIn(Strict):
+    terms: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+    performance_due: date | None = None
+    judicial_confirmation: bool = False
+
+
+class ResolveIn(ActionIn):
+    outcome: Case.Outcome
+    summary: Reason
+    evidence: Annotated[list[int], Field(max_length=50)] = []
+    agreement: AgreementIn | None = None
+
+
+class FollowUpIn(ActionIn):
+    satisfaction: FollowUp.Satisfaction
+    resolved: bool
+    note: Note = ""
+
+
+class SuperviseIn(ActionIn):
+    level: Literal["routine", "listed", "none"]
+    note: Note = ""
+
+
+class UpdateIn(ActionIn):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
+        None
+    )
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
+    category: Annotated[str, StringConstraints(max_length=16)] | None = None
+    region: Annotated[str, StringConstraints(max_length=15)] | None = None
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    severity: Case.Severity | None = None
+    people_involved: Annotated[int, Field(ge=1, le=100000)] | None = None
+    is_group: bool | None = None
+
+
+class RevealIn(Strict):
+    field: Annotated[str, StringConstraints(max_length=64)] = Field(
+        description="reporter.name / reporter.phone / reporter.address，"
+        "或 parties.<id>.<name|phone|address|id_number>"
+    )
+    reason: Reason
+
+
+AttachmentKind = Attachment.Kind

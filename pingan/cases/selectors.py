@@ -1,0 +1,127 @@
+"""Reads shared by the API, the UI and reports. Every one starts from `visible_to`."""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from pingan.core.errors import invalid, not_found
+from pingan.regions.models import Unit, subtree_q
+
+from .models import Case, CaseEvent, Category
+from .models.case import overdue_q
+
+MAX_LIMIT = 200
+
+
+@dataclass
+class CaseFilter:
+    stream: str | None = None
+    status: str | None = None  # comma list
+    category: str | None = None
+    region: str | None = None
+    unit: str | None = None
+    overdue: bool | None = None
+    supervised: bool | None = None
+    q: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+def _category_subtree_ids(code: str) -> list[int]:
+    ids: list[int] = []
+    frontier = list(Category.objects.filter(code=code).values_list("pk", flat=True))
+    while frontier:
+        ids.extend(frontier)
+        frontier = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+    return ids
+
+
+def filter_cases(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
+    if f.stream:
+        qs = qs.filter(stream=f.stream)
+    if f.status:
+        qs = qs.filter(status__in=[s.strip() for s in f.status.split(",") if s.strip()])
+    if f.category:
+        qs = qs.filter(category_id__in=_category_subtree_ids(f.category))
+    if f.region:
+        qs = qs.filter(subtree_q("region_id", f.region))
+    if f.unit:
+        unit = Unit.objects.filter(code=f.unit).first()
+        ids = (
+            list(Unit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True)) if unit else []
+        )
+        qs = qs.filter(Q(lead_unit_id__in=ids) | Q(co_units__in=ids)).distinct() if ids else qs.none()
+    if f.overdue is not None:
+        cond = overdue_q(timezone.now())
+        qs = qs.filter(cond) if f.overdue else qs.exclude(cond)
+    if f.supervised is not None:
+        qs = qs.exclude(supervision_level="") if f.supervised else qs.filter(supervision_level="")
+    if f.q:
+        text = f.q.strip()[:100]
+        qs = qs.filter(Q(number=text) | Q(title__icontains=text) | Q(description__icontains=text))
+    if f.created_after:
+        qs = qs.filter(reported_at__gte=f.created_after)
+    if f.created_before:
+        qs = qs.filter(reported_at__lt=f.created_before)
+    return qs
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"id": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)["id"]
+        if not isinstance(value, int):
+            raise TypeError
+        return value
+    except (ValueError, KeyError, TypeError):
+        raise invalid({"cursor": "翻页游标无效"}) from None
+
+
+def case_page(
+    user, f: CaseFilter, *, limit: int = 50, cursor: str | None = None
+) -> tuple[list[Case], str | None]:
+    """Keyset pagination on id, newest first: stable under inserts and cheap at any depth."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise invalid({"limit": f"每页条数应在 1 到 {MAX_LIMIT} 之间"})
+    qs = filter_cases(Case.objects.visible_to(user), f)
+    if cursor:
+        qs = qs.filter(id__lt=decode_cursor(cursor))
+    rows = list(
+        qs.select_related("category", "region", "lead_unit", "handler", "reporter")
+        .prefetch_related("co_units")
+        .order_by("-id")[: limit + 1]
+    )
+    next_cursor = encode_cursor(rows[limit - 1].pk) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def case_detail(user, number: str) -> Case:
+    case = (
+        Case.objects.visible_to(user)
+        .select_related(
+            "category__parent", "region", "lead_unit", "handler", "reporter", "merged_into", "agreement"
+        )
+        .prefetch_related(
+            "co_units", "parties", "attachments", "work_records__author", "follow_ups", "requests"
+        )
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise not_found()
+    return case
+
+
+def case_events(user, number: str) -> list[CaseEvent]:
+    case = Case.objects.visible_to(user).filter(number=number).only("pk").first()
+    if case is None:
+        raise not_found()
+    return list(CaseEvent.objects.filter(case=case).order_by("at", "id"))

@@ -1,0 +1,209 @@
+"""The synthetic 示范县 (DESIGN §10): regions, units, routing rules and one user per role.
+
+Every name here is invented. `build_county(towns=3, villages_per_town=2)` gives tests a small county
+with the same shape as the demo's.
+"""
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from pingan.accounts.models import RoleGrant, User
+from pingan.cases.models import Category, RoutingRule
+from pingan.regions.models import Region, Unit
+
+COUNTY_CODE = "990122"
+COUNTY_NAME = "示范县"
+TOWNS = [
+    ("001", "城关街道"),
+    ("002", "东城街道"),
+    ("003", "西城街道"),
+    ("004", "南湖街道"),
+    ("005", "北山街道"),
+    ("101", "青石镇"),
+    ("102", "柳河镇"),
+    ("103", "枫林镇"),
+    ("104", "桃源镇"),
+    ("105", "白沙镇"),
+    ("106", "龙泉镇"),
+    ("201", "金山乡"),
+]
+_VILLAGE_HEADS = "安和康乐平顺兴旺福寿松竹梅兰桂荷杏李枣桑榆柏杨柳"
+_VILLAGE_TAILS = "庄湾岭坪塘溪桥岗口坝"
+COUNTY_UNITS = [
+    ("ZZZX", "示范县综治中心", "centre"),
+    ("SFJ", "示范县司法局", "department"),
+    ("RSJ", "示范县人力资源和社会保障局", "department"),
+    ("ZJJ", "示范县住房和城乡建设局", "department"),
+    ("YJJ", "示范县应急管理局", "department"),
+    ("GAJ", "示范县公安局", "police"),
+    ("XFJ", "示范县信访局", "department"),
+    ("SCJ", "示范县市场监督管理局", "department"),
+    ("ZRJ", "示范县自然资源局", "department"),
+    ("HBJ", "示范县生态环境分局", "department"),
+    ("WJJ", "示范县卫生健康委员会", "department"),
+    ("JTJ", "示范县交通运输局", "department"),
+    ("XFDD", "示范县消防救援大队", "department"),
+]
+# Which county unit leads each category county-wide; "town:centre" / "town:judicial" route to the town's own.
+DEFAULT_ROUTES = {
+    "dispute": "town:judicial",
+    "petition": "XFJ",
+    "request": "town:centre",
+    "grid_event": "town:centre",
+    "tip": "GAJ",
+    "rectification": "town:centre",
+}
+CATEGORY_ROUTES = {
+    "D10": "RSJ",
+    "D13": "GAJ",
+    "D12": "WJJ",
+    "D11": "SCJ",
+    "D07": "ZRJ",
+    "D09": "HBJ",
+    "H01": "XFDD",
+    "H02": "ZJJ",
+    "H03": "YJJ",
+    "H04": "ZJJ",
+    "H05": "JTJ",
+    "H06": "ZJJ",
+    "H07": "XFDD",
+    "H08": "YJJ",
+}
+ROLE_USERS = [
+    "dispatcher",
+    "handler",
+    "unit_head",
+    "grid_worker",
+    "supervisor",
+    "leader",
+    "admin",
+    "auditor",
+    "custodian",
+    "handler2",
+]
+
+
+@dataclass
+class County:
+    code: str
+    towns: list[Region]
+    villages: dict[str, list[Region]]
+    grids: dict[str, list[Region]]
+    units: dict[str, Unit]
+    users: dict[str, User] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    def town_unit(self, town: Region, kind: str) -> Unit:
+        return self.units[f"{town.code}-{kind}"]
+
+
+def _village_names():
+    for head, tail in itertools.product(_VILLAGE_HEADS, _VILLAGE_TAILS):
+        yield head + tail
+
+
+@transaction.atomic
+def build_county(towns: int = 12, villages_per_town: int = 17, grids_per_village: int = 3) -> County:
+    county = Region.objects.create(code=COUNTY_CODE, name=COUNTY_NAME)
+    names = _village_names()
+    c = County(code=COUNTY_CODE, towns=[], villages={}, grids={}, units={})
+    for serial, name in TOWNS[:towns]:
+        town = Region.objects.create(code=COUNTY_CODE + serial, name=name, parent=county)
+        c.towns.append(town)
+        c.villages[town.code] = []
+        is_street = serial < "100"
+        for v in range(villages_per_town):
+            vcode = town.code + (f"{v + 1:03d}" if is_street else f"{200 + v + 1:03d}")
+            suffix = "社区" if is_street else "村"
+            village = Region.objects.create(code=vcode, name=next(names) + suffix, parent=town)
+            c.villages[town.code].append(village)
+            c.grids[vcode] = [
+                Region.objects.create(
+                    code=f"{vcode}{g + 1:03d}", name=f"{village.name}第{g + 1}网格", parent=village
+                )
+                for g in range(grids_per_village)
+            ]
+    for code, name, kind in COUNTY_UNITS:
+        c.units[code] = Unit.objects.create(code=f"{COUNTY_CODE}-{code}", name=name, kind=kind, region=county)
+    centre, judicial, police = c.units["ZZZX"], c.units["SFJ"], c.units["GAJ"]
+    for i, town in enumerate(c.towns):
+        c.units[f"{town.code}-centre"] = Unit.objects.create(
+            code=f"{town.code}-ZZZX", name=f"{town.name}综治中心", kind="town", region=town, parent=centre
+        )
+        c.units[f"{town.code}-judicial"] = Unit.objects.create(
+            code=f"{town.code}-SFS", name=f"{town.name}司法所", kind="judicial", region=town, parent=judicial
+        )
+        if i % 2 == 0:
+            c.units[f"{town.code}-police"] = Unit.objects.create(
+                code=f"{town.code}-PCS", name=f"{town.name}派出所", kind="police", region=town, parent=police
+            )
+    _routing(c)
+    return c
+
+
+def _routing(c: County) -> None:
+    rules = []
+    for cat in Category.objects.all():
+        target = CATEGORY_ROUTES.get(cat.code) or DEFAULT_ROUTES.get(cat.stream, "ZZZX")
+        if target.startswith("town:"):
+            kind = target.split(":")[1]
+            rules += [RoutingRule(category=cat, region=t, lead_unit=c.town_unit(t, kind)) for t in c.towns]
+        else:
+            rules.append(RoutingRule(category=cat, region_id=c.code, lead_unit=c.units[target]))
+    RoutingRule.objects.bulk_create(rules)
+
+
+def create_role_users(c: County, password: str | None = None) -> County:
+    """One user per role, named after the role; handler2 works in the second town only."""
+    first, second = c.towns[0], c.towns[1]
+    village = c.villages[first.code][0]
+    grants: dict[str, list[tuple[str, str | None, Unit | None]]] = {
+        "dispatcher": [("dispatcher", c.code, None)],
+        "handler": [
+            ("handler", None, c.town_unit(first, "centre")),
+            ("handler", None, c.town_unit(first, "judicial")),
+        ],
+        "unit_head": [
+            ("unit_head", None, c.town_unit(first, "centre")),
+            ("unit_head", None, c.town_unit(first, "judicial")),
+        ],
+        "grid_worker": [("grid_worker", village.code, None)],
+        "supervisor": [("supervisor", c.code, None)],
+        "leader": [("leader", c.code, None)],
+        "admin": [("admin", c.code, None)],
+        "auditor": [("auditor", c.code, None)],
+        "custodian": [("custodian", c.code, None)],
+        "handler2": [
+            ("handler", None, c.town_unit(second, "centre")),
+            ("handler", None, c.town_unit(second, "judicial")),
+        ],
+    }
+    full_names = {
+        "dispatcher": "周受理",
+        "handler": "吴承办",
+        "unit_head": "郑主任",
+        "grid_worker": "王网格",
+        "supervisor": "冯督查",
+        "leader": "陈县长",
+        "admin": "褚管理",
+        "auditor": "卫审计",
+        "custodian": "蒋保管",
+        "handler2": "沈承办",
+    }
+    for username, role_grants in grants.items():
+        pw = password or secrets.token_urlsafe(9)
+        user = User.objects.create_user(
+            username=username,
+            password=pw,
+            full_name=full_names[username],
+            is_staff=username in ("admin", "auditor"),
+            is_superuser=username == "admin",
+        )
+        for role, region, unit in role_grants:
+            RoleGrant.objects.create(user=user, role=role, region_id=region, unit=unit)
+        c.users[username] = user
+        c.passwords[username] = pw
+    return c

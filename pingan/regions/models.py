@@ -1,0 +1,89 @@
+"""The region tree (行政区划 → 网格) and the units that handle cases."""
+
+from django.db import models
+from django.db.models import Q
+
+CODE_LENGTHS = {6: "county", 9: "town", 12: "village", 15: "grid"}
+MAX_CODE_LENGTH = 15
+
+
+def subtree_q(field: str, code: str) -> Q:
+    """Cases (or regions) whose code lies in the subtree of `code`.
+
+    Region codes are digit strings in which a child extends its parent's code, so a subtree is the
+    range [code, code + "9…9"]: portable across databases and served by a plain B-tree index.
+    """
+    return Q(**{f"{field}__gte": code, f"{field}__lte": code + "9" * (MAX_CODE_LENGTH - len(code))})
+
+
+class Region(models.Model):
+    class Level(models.TextChoices):
+        COUNTY = "county", "县（区）"
+        TOWN = "town", "乡镇（街道）"
+        VILLAGE = "village", "村（社区）"
+        GRID = "grid", "网格"
+
+    code = models.CharField("区划代码", max_length=15, primary_key=True)
+    name = models.CharField("名称", max_length=64)
+    level = models.CharField("层级", max_length=8, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    def save(self, *args, **kwargs):
+        self.level = CODE_LENGTHS[len(self.code)]
+        super().save(*args, **kwargs)
+
+    def covers(self, code: str) -> bool:
+        return code.startswith(self.code)
+
+
+class Unit(models.Model):
+    class Kind(models.TextChoices):
+        CENTRE = "centre", "综治中心"
+        DEPARTMENT = "department", "职能部门"
+        TOWN = "town", "乡镇（街道）"
+        VILLAGE = "village", "村（社区）"
+        POLICE = "police", "派出所"
+        JUDICIAL = "judicial", "司法所"
+        OTHER = "other", "其他"
+
+    code = models.CharField("单位代码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=64)
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices, default=Kind.DEPARTMENT)
+    region = models.ForeignKey(
+        Region, verbose_name="所在区划", on_delete=models.PROTECT, related_name="units"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path of unit codes ("/A/B/"), kept by save(); a grant on a unit covers its subtree.
+    path = models.CharField(max_length=512, editable=False, db_index=True)
+    active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.path = (self.parent.path if self.parent else "/") + self.code + "/"
+        super().save(*args, **kwargs)
+        for child in self.children.all():
+            child.save()

@@ -1,0 +1,157 @@
+"""Settings, all from the environment.
+
+SQLite under ./var/ by default; PostgreSQL when DATABASE_URL is set.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("PINGAN_VAR", "var")).resolve()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_from_file(name: str, make) -> str:
+    """A secret kept under ./var/ so that it survives restarts of the demo."""
+    path = VAR_DIR / name
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+DEBUG = _env_bool("PINGAN_DEBUG", False)
+SECRET_KEY = os.environ.get("PINGAN_SECRET_KEY") or _secret_from_file(
+    "secret.key", lambda: secrets.token_urlsafe(50)
+)
+# Key for PII encryption at rest (Fernet, urlsafe base64 of 32 bytes). Read lazily by
+# pingan.core.crypto so that a missing key fails only where PII is touched.
+FIELD_KEY = os.environ.get("PINGAN_FIELD_KEY", "")
+FIELD_KEY_FILE = VAR_DIR / "field.key"
+
+ALLOWED_HOSTS = [h for h in os.environ.get("PINGAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+COUNTY_CODE = os.environ.get("PINGAN_COUNTY_CODE", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "pingan.core",
+    "pingan.regions",
+    "pingan.accounts",
+    "pingan.audit",
+    "pingan.cases",
+    "pingan.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pingan.urls"
+WSGI_APPLICATION = "pingan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    if test_name := os.environ.get("PINGAN_TEST_DB_NAME"):
+        DATABASES["default"]["TEST"] = {"NAME": test_name}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("PINGAN_SQLITE", str(VAR_DIR / "pingan.sqlite3")),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+]
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = Path(os.environ.get("PINGAN_MEDIA", str(VAR_DIR / "media"))).resolve()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+PINGAN_MAX_UPLOAD_BYTES = int(os.environ.get("PINGAN_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("PINGAN_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Business calendar: working periods of a working day, local time.
+PINGAN_WORK_HOURS = os.environ.get("PINGAN_WORK_HOURS", "08:30-12:00,14:00-17:30")
+# Escalation: one level (handler → unit_head → dispatcher → leader) per this many hours overdue.
+PINGAN_ESCALATION_HOURS = float(os.environ.get("PINGAN_ESCALATION_HOURS", "24"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("PINGAN_LOG_LEVEL", "WARNING")},
+}

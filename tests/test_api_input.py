@@ -1,0 +1,116 @@
+"""Bad input gets a 4xx with field errors and nothing is written; idempotent creation."""
+
+import json
+
+import pytest
+
+from pingan.cases.models import Case, CaseEvent
+
+from .conftest import case_body
+
+
+def _nothing_written():
+    return Case.objects.count() == 0 and CaseEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": None}, "title"),
+        ({"category": "ZZ99"}, "category"),
+        ({"category": "D01"}, "category"),  # a dispute category on a request
+        ({"region": "990122999999"}, "region"),
+        ({"title": "长" * 100_000}, "title"),
+        ({"reporter": {"name": "李四", "phone": "12345"}}, "reporter.phone"),
+        ({"parties": [{"name": "王五", "id_number": "110101199003071234"}]}, "parties.0.id_number"),
+        ({"stream": "gossip"}, "stream"),
+        ({"lat": 123.0}, "lat"),
+        ({"people_involved": 0}, "people_involved"),
+        ({"occurred_at": "昨天"}, "occurred_at"),
+    ],
+)
+def test_bad_field_is_400_with_a_field_error(county, api, change, field):
+    body = case_body(county)
+    for key, value in change.items():
+        if value is None:
+            body.pop(key)
+        else:
+            body[key] = value
+    status, data = api("dispatcher").post("/cases", body)
+    assert status == 400, data
+    assert data["error"]["code"] == "invalid"
+    assert field in data["error"]["fields"], data
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in data["error"]["fields"][field])
+    assert _nothing_written()
+
+
+def test_malformed_json_is_400(county, api):
+    status, data = api("dispatcher").post("/cases", b'{"stream": "request", "title": ')
+    assert status == 400 and data["error"]["code"] == "malformed_json"
+    assert _nothing_written()
+
+
+def test_valid_id_number_is_accepted(county, api):
+    party = {"name": "王五", "id_number": "11010519491231002X", "role": "respondent"}
+    status, data = api("dispatcher").post("/cases", case_body(county, parties=[party]))
+    assert status == 201, data
+    assert data["parties"][0]["id_number"] == "110105********002X"
+
+
+def test_region_outside_scope_is_rejected(county, api):
+    body = case_body(
+        county, region=county.villages[county.towns[1].code][0].code, stream="grid_event", category="G01"
+    )
+    status, data = api("grid_worker").post("/cases", body)
+    assert status == 400 and "region" in data["error"]["fields"]
+
+
+def test_role_without_intake_rights_is_403(county, api):
+    status, data = api("handler").post("/cases", case_body(county))
+    assert status == 403 and data["error"]["code"] == "forbidden"
+
+
+def test_no_token_is_401(client, county):
+    r = client.get("/api/v1/cases")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+    r = client.get("/api/v1/cases", HTTP_AUTHORIZATION="Bearer nope")
+    assert r.status_code == 401
+
+
+def test_same_key_same_body_makes_one_case(county, api):
+    d = api("dispatcher")
+    body = case_body(county)
+    first = d.post("/cases", body, **{"Idempotency-Key": "k-1"})
+    # Same JSON with other key order and spacing is the same body.
+    raw = json.dumps(dict(reversed(list(body.items()))), indent=2)
+    second = d.post("/cases", raw, **{"Idempotency-Key": "k-1"})
+    assert first[0] == second[0] == 201
+    assert first[1]["number"] == second[1]["number"]
+    assert Case.objects.count() == 1
+
+
+def test_same_key_other_body_is_422(county, api):
+    d = api("dispatcher")
+    d.post("/cases", case_body(county), **{"Idempotency-Key": "k-2"})
+    status, data = d.post("/cases", case_body(county, title="另一件事"), **{"Idempotency-Key": "k-2"})
+    assert status == 422 and data["error"]["code"] == "idempotency_key_reused"
+    assert Case.objects.count() == 1
+
+
+def test_keys_belong_to_their_user(county, api):
+    api("dispatcher").post("/cases", case_body(county), **{"Idempotency-Key": "shared"})
+    body = case_body(
+        county, stream="grid_event", category="G02", region=county.villages[county.towns[0].code][0].code
+    )
+    status, _ = api("grid_worker").post("/cases", body, **{"Idempotency-Key": "shared"})
+    assert status == 201
+    assert Case.objects.count() == 2
+
+
+def test_case_numbers_are_sequential_and_never_reused(county, api):
+    d = api("dispatcher")
+    numbers = [d.post("/cases", case_body(county))[1]["number"] for _ in range(3)]
+    serials = [int(n.rsplit("-", 1)[1]) for n in numbers]
+    assert serials == [serials[0], serials[0] + 1, serials[0] + 2]
+    Case.objects.filter(number=numbers[-1]).delete()
+    assert d.post("/cases", case_body(county))[1]["number"].endswith(f"{serials[0] + 3:06d}")

@@ -1,0 +1,96 @@
+"""OpenAPI, reference data, tokens and pinned query counts."""
+
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pingan.accounts.models import ApiToken
+
+from .conftest import JPEG, PASSWORD, case_body
+
+
+def test_openapi_document_and_docs(client, county):
+    r = client.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for p in (
+        "/api/v1/cases",
+        "/api/v1/cases/{number}",
+        "/api/v1/cases/{number}/events",
+        "/api/v1/cases/{number}/actions/{action}",
+        "/api/v1/auth/token",
+        "/api/v1/me",
+    ):
+        assert p in paths
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_token_from_password(client, county):
+    r = client.post(
+        "/api/v1/auth/token", {"username": "leader", "password": PASSWORD}, content_type="application/json"
+    )
+    assert r.status_code == 200
+    token = r.json()["token"]
+    me = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert me["username"] == "leader" and me["grants"][0] == {
+        "role": "leader",
+        "role_label": "领导",
+        "region": county.code,
+        "unit": None,
+    }
+    r = client.post(
+        "/api/v1/auth/token", {"username": "leader", "password": "wrong"}, content_type="application/json"
+    )
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_create_token_command(county, capsys):
+    call_command("create_token", "dispatcher")
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("pa_") and ApiToken.objects.filter(user__username="dispatcher").count() == 1
+
+
+def test_reference_data(county, api):
+    d = api("dispatcher")
+    towns = d.get("/regions", parent=county.code)[1]["items"]
+    assert [t["code"] for t in towns] == [t.code for t in county.towns]
+    cats = d.get("/categories", stream="dispute")[1]["items"]
+    assert len(cats) == 16 and cats[0]["name"] == "婚姻家庭"
+    units = d.get("/units", region=county.towns[0].code)[1]["items"]
+    assert {u["kind"] for u in units} >= {"town", "judicial"}
+
+
+def _count(api_client, path, **params):
+    with CaptureQueriesContext(connection) as ctx:
+        status, _ = api_client.get(path, **params)
+    assert status == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_does_not_grow_with_page_size(county, api):
+    d = api("dispatcher")
+    for i in range(12):
+        body = case_body(county, title=f"事项{i}", parties=[{"name": "甲"}, {"name": "乙"}])
+        number = d.post("/cases", body)[1]["number"]
+        if i % 2:
+            d.act(number, "accept")
+            d.act(number, "dispatch", {"co_units": [county.units["SFJ"].code]})
+    small = _count(d, "/cases", limit=2)
+    large = _count(d, "/cases", limit=12)
+    assert small == large == 4  # token, grants, cases (with their joins), co-units
+
+
+def test_detail_query_count_is_fixed(county, api):
+    d, h = api("dispatcher"), api("handler")
+    few = d.post("/cases", case_body(county, parties=[{"name": "甲"}]))[1]["number"]
+    many = d.post("/cases", case_body(county, parties=[{"name": f"当事人{i}"} for i in range(6)]))[1][
+        "number"
+    ]
+    for number, times in ((few, 1), (many, 4)):
+        d.act(number, "accept")
+        d.act(number, "dispatch", {"co_units": [county.units["SFJ"].code, county.units["RSJ"].code][:times]})
+        h.act(number, "sign")
+        for i in range(times):
+            h.upload(number, JPEG)
+            h.act(number, "record_work", {"kind": "visit", "content": f"第{i}次走访"})
+    assert _count(d, f"/cases/{few}") == _count(d, f"/cases/{many}") == 10

@@ -1,0 +1,15 @@
+"""Project-level checks that belong in every run."""
+
+from io import StringIO
+
+from django.core.management import call_command
+
+
+def test_migrations_match_the_models(db):
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+def test_system_checks_pass():
+    call_command("check")

@@ -1,0 +1,82 @@
+"""The overdue sweep and the background worker, both real."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from pingan.cases.models import Case, CaseEvent, Escalation, Notification
+from pingan.cases.sweep import sweep
+
+from .conftest import case_body
+
+
+def _overdue_case(county, api, hours_overdue):
+    number = api("dispatcher").post("/cases", case_body(county))[1]["number"]
+    Case.objects.filter(number=number).update(accept_due=timezone.now() - timedelta(hours=hours_overdue))
+    return number
+
+
+@override_settings(PINGAN_ESCALATION_HOURS=24)
+def test_sweep_escalates_one_level_per_interval_and_only_once(county, api):
+    fresh = _overdue_case(county, api, hours_overdue=1)
+    stale = _overdue_case(county, api, hours_overdue=50)  # past two intervals: level 3
+    totals = sweep()
+    assert totals == {"marked": 2, "escalations": 4}
+    assert Case.objects.get(number=fresh).escalation_level == 1
+    assert Case.objects.get(number=stale).escalation_level == 3
+    levels = list(
+        Escalation.objects.filter(case__number=stale).order_by("level").values_list("level", flat=True)
+    )
+    assert levels == [1, 2, 3]
+    assert CaseEvent.objects.filter(action="escalate").count() == 4
+    assert sweep() == {"marked": 0, "escalations": 0}
+    assert Escalation.objects.count() == 4
+    # A day later the fresh case climbs one more level, and only that.
+    assert sweep(now=timezone.now() + timedelta(hours=24))["escalations"] == 2  # fresh → 2, stale → 4
+    assert Case.objects.get(number=stale).escalation_level == 4
+
+
+def test_sweep_leaves_cases_on_time_alone(county, api):
+    api("dispatcher").post("/cases", case_body(county))
+    assert sweep() == {"marked": 0, "escalations": 0}
+
+
+def test_acting_on_a_case_clears_its_escalation(county, api):
+    number = _overdue_case(county, api, hours_overdue=30)
+    sweep()
+    data = api("dispatcher").act(number, "accept")
+    case = Case.objects.get(number=number)
+    assert data["status"] == "accepted" and case.escalation_level == 0 and case.overdue_since is None
+
+
+def test_overdue_filter(county, api):
+    late = _overdue_case(county, api, hours_overdue=2)
+    on_time = api("dispatcher").post("/cases", case_body(county))[1]["number"]
+    d = api("dispatcher")
+    assert [c["number"] for c in d.get("/cases", overdue="true")[1]["items"]] == [late]
+    assert [c["number"] for c in d.get("/cases", overdue="false")[1]["items"]] == [on_time]
+    assert d.get(f"/cases/{late}")[1]["overdue"] is True
+
+
+# The worker manages its own connections, so this test commits for real (and restores the
+# migrated reference data afterwards).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_delivers_notifications(county, api):
+    d = api("dispatcher")
+    number = d.post("/cases", case_body(county))[1]["number"]
+    d.act(number, "accept")
+    d.act(number, "dispatch", {})
+    assert Notification.objects.count() == 0  # queued, not yet run
+    call_command("worker", "--batch")
+    notes = Notification.objects.filter(recipient=county.users["handler"])
+    assert notes.count() == 1 and "新分派案件待签收" in notes.get().message
+    assert not Notification.objects.filter(recipient=county.users["handler2"]).exists()
+
+
+def test_sweep_command_reports_in_chinese(county, api, capsys):
+    _overdue_case(county, api, hours_overdue=1)
+    call_command("sweep")
+    assert "新增升级 1 件次" in capsys.readouterr().out
