@@ -195,3 +195,25 @@ def test_keyset_pagination_walks_every_case_once(county, api):
     assert sorted(seen) == sorted(numbers) and len(seen) == 5
     assert d.get("/cases", cursor="garbage!")[0] == 400
     assert d.get("/cases", limit=500)[0] == 400
+
+
+def test_attachments_are_served_only_within_scope(county, api):
+    number = _new_case(county, api)
+    _to_in_progress(county, api, number)
+    h = api("handler")
+    att = h.upload(number, JPEG)[1]
+    r = h.client.get(f"/api/v1/cases/{number}/attachments/{att['id']}")
+    assert r.status_code == 200
+    assert b"".join(r.streaming_content) == JPEG
+    assert r["X-Content-Type-Options"] == "nosniff"
+    assert r["Content-Disposition"].startswith("attachment")
+    other = api("handler2")
+    assert other.client.get(f"/api/v1/cases/{number}/attachments/{att['id']}").status_code == 404
+
+
+def test_uploads_are_checked_by_content(county, api):
+    number = _new_case(county, api)
+    _to_in_progress(county, api, number)
+    status, body = api("handler").upload(number, b"<html><script>alert(1)</script></html>", name="x.jpg")
+    assert status == 400 and body["error"]["code"] == "unsupported_file"
+    assert "JPEG" in body["error"]["message"]

@@ -5,6 +5,7 @@ import json
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.http import FileResponse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -128,6 +129,16 @@ def upload(request, number: str, file: File[UploadedFile], kind: Form[str] = "ev
         content_type=file.content_type or "",
     )
     return Status(201, {"id": att.pk, "kind": att.kind, "content_type": att.content_type, "size": att.size})
+
+
+@router.get("/cases/{number}/attachments/{attachment_id}", summary="下载附件")
+def download(request, number: str, attachment_id: int):
+    att = selectors.case_attachment(request.user, number, attachment_id)
+    response = FileResponse(
+        att.file.open("rb"), content_type=att.content_type, as_attachment=True, filename=att.original_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _json_body(request) -> dict:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from pingan.core.errors import invalid, not_found
 from pingan.regions.models import Unit, subtree_q
 
-from .models import Case, CaseEvent, Category
+from .models import Attachment, Case, CaseEvent, Category
 from .models.case import overdue_q
 
 MAX_LIMIT = 200
@@ -125,3 +125,15 @@ def case_events(user, number: str) -> list[CaseEvent]:
     if case is None:
         raise not_found()
     return list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
+
+
+def case_attachment(user, number: str, attachment_id: int) -> Attachment:
+    """An attachment is readable exactly when its case is."""
+    att = (
+        Attachment.objects.filter(pk=attachment_id, case__number=number, case__in=Case.objects.visible_to(user))
+        .select_related("case")
+        .first()
+    )
+    if att is None:
+        raise not_found()
+    return att

@@ -1,0 +1,242 @@
+"""Seed N cases, start the real server, and measure the scenarios of the foundation issue over HTTP."""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+PORT = 8090
+
+
+def env_for(db: str, cases: int) -> dict:
+    env = dict(os.environ)
+    env["PINGAN_VAR"] = str(ROOT / "benchmarks" / "var" / f"{db}-{cases}")
+    env["PINGAN_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    if db == "postgres":
+        base = env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+        env["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/bench_{cases}"
+    else:
+        env.pop("DATABASE_URL", None)
+    env.setdefault("PINGAN_FIELD_KEY", "8w7dPq0kqUu2VbX1sWjv9bYJj3bqkM4C8xkBqQ5ZT0E=")
+    return env
+
+
+def pingan(env, *args, capture=False):
+    cmd = [PY, "-m", "pingan", *args]
+    if capture:
+        return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    subprocess.run(cmd, env=env, check=True)
+    return ""
+
+
+def prepare(db: str, cases: int, env: dict) -> float:
+    var = Path(env["PINGAN_VAR"])
+    if var.exists():
+        shutil.rmtree(var)
+    if db == "postgres":
+        name = env["DATABASE_URL"].rsplit("/", 1)[1]
+        admin = env["DATABASE_URL"].rsplit("/", 1)[0] + "/test"
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    started = time.perf_counter()
+    pingan(env, "migrate", "-v", "0")
+    pingan(env, "seed", "--cases", str(cases))
+    return time.perf_counter() - started
+
+
+class Client:
+    """One keep-alive connection per thread."""
+
+    local = threading.local()
+
+    def __init__(self, token: str):
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def request(self, method: str, path: str, body=None, headers=None) -> tuple[int, bytes]:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        data = json.dumps(body).encode() if body is not None else None
+        try:
+            conn.request(method, "/api/v1" + path, body=data, headers={**self.headers, **(headers or {})})
+            r = conn.getresponse()
+            return r.status, r.read()
+        except (http.client.HTTPException, OSError):
+            self.local.conn = None
+            raise
+
+
+def measure(name: str, fn, count: int, concurrency: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def one(i):
+        nonlocal errors
+        t = time.perf_counter()
+        ok = fn(i)
+        dt = time.perf_counter() - t
+        with lock:
+            latencies.append(dt)
+            errors += 0 if ok else 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(count)))
+    wall = time.perf_counter() - started
+    latencies.sort()
+    result = {
+        "scenario": name,
+        "requests": count,
+        "concurrency": concurrency,
+        "errors": errors,
+        "median_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
+        "throughput_rps": round(count / wall, 1),
+    }
+    print(json.dumps(result, ensure_ascii=False), flush=True)
+    return result
+
+
+def rss_mb(pids: list[int]) -> list[float]:
+    out = []
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out.append(round(int(line.split()[1]) / 1024, 1))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def children(pid: int) -> list[int]:
+    raw = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in raw.split()]
+
+
+def wait_for_server(timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+            conn.request("GET", "/api/v1/openapi.json")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("server did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--reuse", action="store_true", help="skip seeding; reuse the database of an earlier run")
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=4)
+    args = ap.parse_args()
+    env = env_for(args.db, args.cases)
+    report: dict = {"db": args.db, "cases": args.cases, "at": time.strftime("%Y-%m-%d %H:%M")}
+    if not args.reuse:
+        report["seed_seconds"] = round(prepare(args.db, args.cases, env), 1)
+        print(f"seeded {args.cases} cases in {report['seed_seconds']} s", flush=True)
+
+    tokens = {u: pingan(env, "create_token", u, capture=True).strip() for u in ("dispatcher", "handler")}
+    server = subprocess.Popen(
+        [PY, "-m", "pingan", "serve", "--port", str(PORT), "--workers", str(args.workers)], env=env
+    )
+    try:
+        wait_for_server()
+        report["scenarios"] = run_scenarios(env, tokens, args)
+        report["server_worker_rss_mb"] = rss_mb(children(server.pid))
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    started = time.perf_counter()
+    pingan(env, "sweep")
+    report["sweep_seconds"] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    pingan(env, "sweep")
+    report["sweep_again_seconds"] = round(time.perf_counter() - started, 1)
+
+    worker = subprocess.Popen([PY, "-m", "pingan", "worker"], env=env)
+    time.sleep(8)
+    report["task_worker_rss_mb"] = rss_mb([worker.pid])
+    worker.terminate()
+    worker.wait(30)
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    with open(ROOT / "benchmarks" / "results.jsonl", "a") as fh:
+        fh.write(json.dumps(report, ensure_ascii=False) + "\n")
+
+
+def run_scenarios(env: dict, tokens: dict, args) -> list[dict]:
+    dispatcher, handler = Client(tokens["dispatcher"]), Client(tokens["handler"])
+    status, raw = dispatcher.request("GET", "/regions?parent=990122")
+    towns = [t["code"] for t in json.loads(raw)["items"]]
+    status, raw = dispatcher.request("GET", f"/regions?parent={towns[0]}")
+    villages = [v["code"] for v in json.loads(raw)["items"]]
+    rnd = random.Random(1)
+    results = []
+
+    def create(i):
+        body = {
+            "stream": "dispute", "category": "D02", "title": f"邻里纠纷压测{i}", "region": rnd.choice(villages),
+            "description": "两户因排水沟渠发生争执，请求调解。", "reporter": {"name": "测试人", "phone": "13800000000"},
+        }
+        status, _ = dispatcher.request("POST", "/cases", body, {"Idempotency-Key": uuid.uuid4().hex})
+        return status == 201
+
+    results.append(measure("create", create, args.requests, args.concurrency))
+
+    def ledger(i):
+        status, _ = dispatcher.request("GET", f"/cases?status=in_progress,dispatched&region={rnd.choice(towns)}&limit=50")
+        return status == 200
+
+    results.append(measure("list", ledger, args.requests, args.concurrency))
+
+    status, raw = dispatcher.request("GET", "/cases?limit=200")
+    numbers = [c["number"] for c in json.loads(raw)["items"]]
+
+    def detail(i):
+        number = numbers[i % len(numbers)]
+        s1, _ = dispatcher.request("GET", f"/cases/{number}")
+        s2, _ = dispatcher.request("GET", f"/cases/{number}/events")
+        return s1 == s2 == 200
+
+    results.append(measure("detail+events", detail, args.requests, args.concurrency))
+
+    to_sign: list[str] = []
+    cursor = None
+    while len(to_sign) < args.requests:
+        path = "/cases?status=dispatched&limit=200" + (f"&cursor={cursor}" if cursor else "")
+        page = json.loads(handler.request("GET", path)[1])
+        to_sign += [c["number"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    if to_sign:
+        def sign(i):
+            status, _ = handler.request("POST", f"/cases/{to_sign[i]}/actions/sign", {})
+            return status == 200
+
+        results.append(measure("sign", sign, len(to_sign), args.concurrency))
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())
