@@ -186,17 +186,20 @@ def main() -> None:
 
 def run_scenarios(env: dict, tokens: dict, args) -> list[dict]:
     dispatcher, handler = Client(tokens["dispatcher"]), Client(tokens["handler"])
-    status, raw = dispatcher.request("GET", "/regions?parent=990122")
-    towns = [t["code"] for t in json.loads(raw)["items"]]
-    status, raw = dispatcher.request("GET", f"/regions?parent={towns[0]}")
+    towns = [t["code"] for t in json.loads(dispatcher.request("GET", "/regions?parent=990122")[1])["items"]]
+    _, raw = dispatcher.request("GET", f"/regions?parent={towns[0]}")
     villages = [v["code"] for v in json.loads(raw)["items"]]
     rnd = random.Random(1)
     results = []
 
     def create(i):
         body = {
-            "stream": "dispute", "category": "D02", "title": f"邻里纠纷压测{i}", "region": rnd.choice(villages),
-            "description": "两户因排水沟渠发生争执，请求调解。", "reporter": {"name": "测试人", "phone": "13800000000"},
+            "stream": "dispute",
+            "category": "D02",
+            "title": f"邻里纠纷压测{i}",
+            "region": rnd.choice(villages),
+            "description": "两户因排水沟渠发生争执，请求调解。",
+            "reporter": {"name": "测试人", "phone": "13800000000"},
         }
         status, _ = dispatcher.request("POST", "/cases", body, {"Idempotency-Key": uuid.uuid4().hex})
         return status == 201
@@ -204,12 +207,14 @@ def run_scenarios(env: dict, tokens: dict, args) -> list[dict]:
     results.append(measure("create", create, args.requests, args.concurrency))
 
     def ledger(i):
-        status, _ = dispatcher.request("GET", f"/cases?status=in_progress,dispatched&region={rnd.choice(towns)}&limit=50")
+        status, _ = dispatcher.request(
+            "GET", f"/cases?status=in_progress,dispatched&region={rnd.choice(towns)}&limit=50"
+        )
         return status == 200
 
     results.append(measure("list", ledger, args.requests, args.concurrency))
 
-    status, raw = dispatcher.request("GET", "/cases?limit=200")
+    _, raw = dispatcher.request("GET", "/cases?limit=200")
     numbers = [c["number"] for c in json.loads(raw)["items"]]
 
     def detail(i):
@@ -230,6 +235,7 @@ def run_scenarios(env: dict, tokens: dict, args) -> list[dict]:
         if not cursor:
             break
     if to_sign:
+
         def sign(i):
             status, _ = handler.request("POST", f"/cases/{to_sign[i]}/actions/sign", {})
             return status == 200

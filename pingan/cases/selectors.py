@@ -130,7 +130,9 @@ def case_events(user, number: str) -> list[CaseEvent]:
 def case_attachment(user, number: str, attachment_id: int) -> Attachment:
     """An attachment is readable exactly when its case is."""
     att = (
-        Attachment.objects.filter(pk=attachment_id, case__number=number, case__in=Case.objects.visible_to(user))
+        Attachment.objects.filter(
+            pk=attachment_id, case__number=number, case__in=Case.objects.visible_to(user)
+        )
         .select_related("case")
         .first()
     )
