@@ -1,0 +1,102 @@
+"""`pingan demo`: a working demo from nothing (DESIGN §10).
+
+Key, database, the 示范县 with ~20,000 cases, one user per role with fresh passwords, then the server.
+Run it again and it keeps the data and only gives the demo users new passwords.
+"""
+
+import os
+import secrets
+import unicodedata
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from pingan.accounts.models import RoleGrant, User
+from pingan.cases.models import Case
+from pingan.core.crypto import new_key
+from pingan.demo.county import ROLE_USERS
+
+from .seed import seed_cases, seed_county
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Created 0600 from the first byte, so a secret is never readable by others, even briefly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    path.chmod(0o600)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+class Command(BaseCommand):
+    help = "一键启动演示：初始化数据库、生成演示县和模拟案件、打印演示账号并启动服务"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--cases", type=int, default=20000, help="首次生成的案件数（默认 20000）")
+        parser.add_argument("--no-serve", action="store_true", help="只准备数据，不启动服务")
+        parser.add_argument("--port", type=int, default=8000, help="服务端口（默认 8000）")
+
+    def handle(self, *args, cases: int, no_serve: bool, port: int, **options):
+        self.ensure_field_key()
+        self.stdout.write("正在初始化数据库…")
+        call_command("migrate", verbosity=0)
+        count = Case.objects.count()
+        if count:
+            self.stdout.write(f"数据库中已有演示数据（{count} 件案件），不再重复生成；演示账号已换用新密码。")
+            county, passwords = seed_county(self.stdout)
+            passwords = passwords or self.reset_passwords()
+        else:
+            county, passwords = seed_county(self.stdout)
+            self.stdout.write(f"正在生成 {cases} 件模拟案件…")
+            seed_cases(self.stdout, county, cases)
+        self.print_logins(passwords)
+        if not no_serve:
+            call_command("collectstatic", interactive=False, verbosity=0)
+            call_command("serve", host="127.0.0.1", port=port)
+
+    def ensure_field_key(self) -> None:
+        """The key must exist before the first piece of personal data is written."""
+        if settings.FIELD_KEY or settings.FIELD_KEY_FILE.exists():
+            return
+        _write_private(settings.FIELD_KEY_FILE, new_key() + "\n")
+        self.stdout.write(
+            f"已生成个人信息加密密钥：{settings.FIELD_KEY_FILE}（请妥善保管，丢失后已加密数据无法解密）"
+        )
+
+    def reset_passwords(self) -> dict[str, str]:
+        passwords = {}
+        for user in User.objects.filter(username__in=ROLE_USERS):
+            passwords[user.username] = secrets.token_urlsafe(9)
+            user.set_password(passwords[user.username])
+            user.save(update_fields=["password"])
+        return passwords
+
+    def print_logins(self, passwords: dict[str, str]) -> None:
+        grants: dict[str, list[RoleGrant]] = {}
+        found = RoleGrant.objects.filter(user__username__in=passwords).order_by("id")
+        for g in found.select_related("user", "region", "unit"):
+            grants.setdefault(g.user.username, []).append(g)
+        rows = [["用户名", "角色", "管辖范围", "密码"]]
+        for username in sorted(passwords, key=lambda u: ROLE_USERS.index(u) if u in ROLE_USERS else 99):
+            mine = grants.get(username, [])
+            roles = "、".join(dict.fromkeys(g.get_role_display() for g in mine))
+            scope = "、".join(dict.fromkeys(str(g.region.name if g.region else g.unit) for g in mine))
+            rows.append([username, roles, scope, passwords[username]])
+        table = _table(rows)
+        path = settings.VAR_DIR / "demo-logins.txt"
+        _write_private(path, f"平安演示账号\n\n{table}\n")
+        self.stdout.write(f"\n演示账号（已保存到 {path}，仅本人可读）：\n\n{table}\n")

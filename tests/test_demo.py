@@ -1,0 +1,24 @@
+"""The synthetic county and its case history are consistent and cover every state."""
+
+from django.core.management import call_command
+from django.db.models import Count
+
+from pingan.cases.models import Case, CaseEvent, CaseSerial, Status
+from pingan.cases.sweep import sweep
+
+
+def test_seed_makes_every_state_with_consistent_histories(db, capsys):
+    call_command("seed", "--cases", "300", "--towns", "3")
+    assert "300/300" in capsys.readouterr().out
+    assert set(Case.objects.values_list("status", flat=True)) == set(Status.values)
+    for case in Case.objects.annotate(n=Count("events")).order_by("?")[:40]:
+        events = list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
+        assert events[0].action == "create"
+        assert events[-1].to_status == case.status
+        for before, after in zip(events, events[1:], strict=False):
+            assert before.at <= after.at
+    year, last = CaseSerial.objects.values_list("year", "last").order_by("-year").first()
+    assert Case.objects.filter(number=f"PA-990122-{year}-{last:06d}").exists()
+    # The seeded overdue cases are what the first sweep escalates, and only once.
+    assert sweep()["escalations"] > 0
+    assert sweep()["escalations"] == 0
