@@ -54,7 +54,7 @@ def regions(request, parent: str | None = None):
 def units(request, region: str | None = None):
     qs = Unit.objects.filter(active=True).select_related("region")
     if region:
-        qs = qs.filter(subtree_q("region_id", region))
+        qs = qs.filter(subtree_q("region", region))
     return {"items": [{"code": u.code, "name": u.name, "kind": u.kind, "region": u.region_id} for u in qs]}
 
 

@@ -48,7 +48,7 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
     if f.category:
         qs = qs.filter(category_id__in=_category_subtree_ids(f.category))
     if f.region:
-        qs = qs.filter(subtree_q("region_id", f.region))
+        qs = qs.filter(subtree_q("region", f.region))
     if f.unit:
         unit = Unit.objects.filter(code=f.unit).first()
         ids = (

@@ -7,13 +7,19 @@ CODE_LENGTHS = {6: "county", 9: "town", 12: "village", 15: "grid"}
 MAX_CODE_LENGTH = 15
 
 
-def subtree_q(field: str, code: str) -> Q:
-    """Cases (or regions) whose code lies in the subtree of `code`.
+def subtree_q(relation: str, code: str) -> Q:
+    """Rows whose foreign key `relation` (to Region) lies in the subtree of `code`.
 
-    Region codes are digit strings in which a child extends its parent's code, so a subtree is the
-    range [code, code + "9…9"]: portable across databases and served by a plain B-tree index.
+    Region codes are digit strings in which a child extends its parent's code. For a village or a
+    grid the subtree is the range [code, code + "9…9"], served by a plain B-tree index. A county or a
+    town covers so much of the table that walking the newest rows and filtering them is cheaper than
+    an index range followed by a sort, so for those we write a prefix match that no index serves
+    and the database reads in primary-key order instead.
     """
-    return Q(**{f"{field}__gte": code, f"{field}__lte": code + "9" * (MAX_CODE_LENGTH - len(code))})
+    if len(code) >= 12:
+        upper = code + "9" * (MAX_CODE_LENGTH - len(code))
+        return Q(**{f"{relation}_id__gte": code, f"{relation}_id__lte": upper})
+    return Q(**{f"{relation}__code__startswith": code})
 
 
 class Region(models.Model):

@@ -54,10 +54,17 @@ class CaseQuerySet(models.QuerySet):
         scope = scope_of(user)
         clauses: list[Q] = []
         not_tip = ~Q(stream=Stream.TIP)
+        tip_regions = scope.regions_for(*REGION_TIP_ROLES)
+        all_streams = []  # regions where the user sees tips too: one clause, no stream condition
         for code in scope.regions_for(*REGION_READ_ROLES):
-            clauses.append(subtree_q("region_id", code) & not_tip)
-        for code in scope.regions_for(*REGION_TIP_ROLES):
-            clauses.append(subtree_q("region_id", code) & Q(stream=Stream.TIP))
+            if any(code.startswith(t) for t in tip_regions):
+                all_streams.append(code)
+                clauses.append(subtree_q("region", code))
+            else:
+                clauses.append(subtree_q("region", code) & not_tip)
+        for code in tip_regions:
+            if not any(code.startswith(a) for a in all_streams):
+                clauses.append(subtree_q("region", code) & Q(stream=Stream.TIP))
         units = scope.units_for(*UNIT_READ_ROLES)
         if units:
             co_unit = Case.co_units.through.objects.filter(case_id=OuterRef("pk"), unit_id__in=units)
