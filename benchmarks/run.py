@@ -148,12 +148,15 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--seed-only", action="store_true", help="prepare the database and stop")
     args = ap.parse_args()
     env = env_for(args.db, args.cases)
     report: dict = {"db": args.db, "cases": args.cases, "at": time.strftime("%Y-%m-%d %H:%M")}
     if not args.reuse:
         report["seed_seconds"] = round(prepare(args.db, args.cases, env), 1)
         print(f"seeded {args.cases} cases in {report['seed_seconds']} s", flush=True)
+        if args.seed_only:
+            return
 
     tokens = {u: pingan(env, "create_token", u, capture=True).strip() for u in ("dispatcher", "handler")}
     server = subprocess.Popen(

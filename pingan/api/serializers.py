@@ -44,6 +44,12 @@ def _reporter(case: Case) -> dict | None:
     }
 
 
+def _merged_into(case: Case) -> str | None:
+    if case.merged_into_id is None:
+        return None
+    return Case.objects.filter(pk=case.merged_into_id).values_list("number", flat=True).first()
+
+
 def case_summary(case: Case, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     return {
@@ -91,7 +97,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
             "signed_at": case.signed_at,
             "resolved_at": case.resolved_at,
             "closed_at": case.closed_at,
-            "merged_into": case.merged_into.number if case.merged_into else None,
+            "merged_into": _merged_into(case),
             "counts": {
                 "returns": case.return_count,
                 "extensions": case.extension_count,
