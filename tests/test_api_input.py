@@ -114,3 +114,14 @@ def test_case_numbers_are_sequential_and_never_reused(county, api):
     assert serials == [serials[0], serials[0] + 1, serials[0] + 2]
     Case.objects.filter(number=numbers[-1]).delete()
     assert d.post("/cases", case_body(county))[1]["number"].endswith(f"{serials[0] + 3:06d}")
+
+
+def test_replay_rebuilds_the_response_if_it_was_never_stored(county, api):
+    from pingan.cases.models import IdempotencyRecord
+
+    d = api("dispatcher")
+    first = d.post("/cases", case_body(county), **{"Idempotency-Key": "k-3"})[1]
+    IdempotencyRecord.objects.update(response=None)  # as if the process died right after commit
+    status, again = d.post("/cases", case_body(county), **{"Idempotency-Key": "k-3"})
+    assert status == 201 and again["number"] == first["number"]
+    assert Case.objects.count() == 1

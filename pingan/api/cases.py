@@ -65,14 +65,16 @@ def create_case(request, payload: CaseIn):
         try:
             with transaction.atomic():
                 case = actions.create_case(request.user, payload)
-                body = _detail(request, case.number)
-                IdempotencyRecord.objects.create(
-                    user=request.user, key=key, body_hash=body_hash, status_code=201, response=body
+                record = IdempotencyRecord.objects.create(
+                    user=request.user, key=key, body_hash=body_hash, status_code=201, resource=case.number
                 )
-            return Status(201, body)
         except IntegrityError:
             # The same key raced us and won; its case stands and ours was rolled back.
             previous = IdempotencyRecord.objects.get(user=request.user, key=key)
+        else:
+            body = _detail(request, case.number)
+            IdempotencyRecord.objects.filter(pk=record.pk).update(response=body)
+            return Status(201, body)
     if previous.body_hash != body_hash:
         raise DomainError(
             "idempotency_key_reused",
@@ -80,7 +82,7 @@ def create_case(request, payload: CaseIn):
             status=422,
             fields={"Idempotency-Key": "请为新的请求使用新的键"},
         )
-    return Status(previous.status_code, previous.response)
+    return Status(previous.status_code, previous.response or _detail(request, previous.resource))
 
 
 @router.get("/cases", summary="案件台账", description="键集分页：用上一页返回的 `next_cursor` 取下一页。")

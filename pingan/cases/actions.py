@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from pydantic import BaseModel
 
@@ -39,6 +38,7 @@ from .models import (
     WorkRecord,
 )
 from .rules import due_from, limit_snapshot, step_due, suggest_lead_unit, time_limit
+from .tasks import EVENT_NOTICES, notify_case_event
 from .workflow import TRANSITIONS, is_legal, may_reveal, may_take
 
 CREATE_ROLES: dict[str, tuple[str, ...]] = {
@@ -56,23 +56,19 @@ def _event(
         case=case, action=action, actor=name, from_status=from_status, to_status=case.status, data=data or {}
     )
     record(name, f"case.{action}", object_type="case", object_id=case.number, data=data or {})
-    transaction.on_commit(lambda: _enqueue_notify(event.pk))
+    if action in EVENT_NOTICES:
+        transaction.on_commit(lambda: notify_case_event.enqueue(event.pk))
     return event
-
-
-def _enqueue_notify(event_id: int) -> None:
-    from .tasks import notify_case_event
-
-    notify_case_event.enqueue(event_id)
 
 
 # ---------------------------------------------------------------- creation
 
 
 def _next_number(county: str, year: int) -> str:
+    # The row lock serialises numbering per county and year until the case is committed.
     serial, _ = CaseSerial.objects.select_for_update().get_or_create(county=county, year=year)
-    CaseSerial.objects.filter(pk=serial.pk).update(last=F("last") + 1)
-    serial.refresh_from_db(fields=["last"])
+    serial.last += 1
+    serial.save(update_fields=["last"])
     return f"PA-{county}-{year}-{serial.last:06d}"
 
 
