@@ -2,11 +2,10 @@
 
 import hashlib
 import json
-from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.http import FileResponse
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from pingan.accounts.scope import scope_of
@@ -20,17 +19,7 @@ from .serializers import case_detail, case_summary, event_out
 router = Router(tags=["案件"])
 
 
-class CaseListQuery(Schema):
-    stream: str | None = None
-    status: str | None = None
-    category: str | None = None
-    region: str | None = None
-    unit: str | None = None
-    overdue: bool | None = None
-    supervised: bool | None = None
-    q: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+class CaseListQuery(selectors.CaseFilter):
     cursor: str | None = None
     limit: int = 50
 
@@ -87,9 +76,7 @@ def create_case(request, payload: CaseIn):
 
 @router.get("/cases", summary="案件台账", description="键集分页：用上一页返回的 `next_cursor` 取下一页。")
 def list_cases(request, filters: Query[CaseListQuery]):
-    f = selectors.CaseFilter(
-        **filters.model_dump(exclude={"cursor", "limit"}),
-    )
+    f = selectors.CaseFilter(**filters.model_dump(exclude={"cursor", "limit"}))
     rows, next_cursor = selectors.case_page(request.user, f, limit=filters.limit, cursor=filters.cursor)
     return {"items": [case_summary(c) for c in rows], "next_cursor": next_cursor}
 

@@ -2,11 +2,11 @@
 
 import base64
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from pydantic import BaseModel
 
 from pingan.core.errors import invalid, not_found
 from pingan.regions.models import Unit, subtree_q
@@ -17,8 +17,9 @@ from .models.case import overdue_q
 MAX_LIMIT = 200
 
 
-@dataclass
-class CaseFilter:
+class CaseFilter(BaseModel):
+    """The ledger filters of DESIGN §7, shared by the API and the UI."""
+
     stream: str | None = None
     status: str | None = None  # comma list
     category: str | None = None
