@@ -106,3 +106,19 @@ def test_created_date_filters(county):
     before = (reported - timedelta(seconds=1)).isoformat()
     assert [c["number"] for c in d.get("/cases", created_after=after)[1]["items"]] == [number]
     assert d.get("/cases", created_before=before)[1]["items"] == []
+
+
+def test_region_codes_are_validated(county):
+    from django.core.exceptions import ValidationError
+
+    from pingan.regions.models import Region
+
+    town = county.towns[0]
+    bad = ("99012200", "990122001x01", "990199001001", "990122")
+    for code, parent in ((c, town) for c in bad):
+        try:
+            Region(code=code, name="测试", parent=parent).full_clean(exclude=["level"])
+        except ValidationError:
+            continue
+        raise AssertionError(f"{code} under {parent.code} should be rejected")
+    Region(code=town.code + "099", name="新社区", parent=town).full_clean(exclude=["level"])

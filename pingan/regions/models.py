@@ -1,5 +1,6 @@
 """The region tree (行政区划 → 网格) and the units that handle cases."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -47,6 +48,14 @@ class Region(models.Model):
     def save(self, *args, **kwargs):
         self.level = CODE_LENGTHS[len(self.code)]
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if not self.code.isdigit() or len(self.code) not in CODE_LENGTHS:
+            raise ValidationError({"code": "区划代码应为 6、9、12 或 15 位数字（县、乡镇、村社区、网格）。"})
+        if self.parent_id and not self.code.startswith(self.parent_id):
+            raise ValidationError({"parent": "下级区划的代码应以上级区划代码开头。"})
+        if self.parent_id and len(self.parent_id) + 3 != len(self.code):
+            raise ValidationError({"parent": "上级区划应恰好高一级。"})
 
     def covers(self, code: str) -> bool:
         return code.startswith(self.code)
