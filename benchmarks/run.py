@@ -193,7 +193,9 @@ def run_scenarios(env: dict, tokens: dict, args) -> list[dict]:
     _, raw = dispatcher.request("GET", f"/regions?parent={towns[0]}")
     villages = [v["code"] for v in json.loads(raw)["items"]]
     rnd = random.Random(1)
+    n, c = args.requests, args.concurrency
     results = []
+    created: list[str] = [""] * n
 
     def create(i):
         body = {
@@ -204,21 +206,19 @@ def run_scenarios(env: dict, tokens: dict, args) -> list[dict]:
             "description": "两户因排水沟渠发生争执，请求调解。",
             "reporter": {"name": "测试人", "phone": "13800000000"},
         }
-        status, _ = dispatcher.request("POST", "/cases", body, {"Idempotency-Key": uuid.uuid4().hex})
+        status, raw = dispatcher.request("POST", "/cases", body, {"Idempotency-Key": uuid.uuid4().hex})
+        if status == 201:
+            created[i] = json.loads(raw)["number"]
         return status == 201
 
-    results.append(measure("create", create, args.requests, args.concurrency))
+    results.append(measure("create", create, n, c))
 
     def ledger(i):
-        status, _ = dispatcher.request(
-            "GET", f"/cases?status=in_progress,dispatched&region={rnd.choice(towns)}&limit=50"
-        )
-        return status == 200
+        path = f"/cases?status=in_progress,dispatched&region={rnd.choice(towns)}&limit=50"
+        return dispatcher.request("GET", path)[0] == 200
 
-    results.append(measure("list", ledger, args.requests, args.concurrency))
-
-    _, raw = dispatcher.request("GET", "/cases?limit=200")
-    numbers = [c["number"] for c in json.loads(raw)["items"]]
+    _, raw = dispatcher.request("GET", "/cases?status=closed&limit=200")
+    numbers = [x["number"] for x in json.loads(raw)["items"]]
 
     def detail(i):
         number = numbers[i % len(numbers)]
@@ -226,24 +226,17 @@ def run_scenarios(env: dict, tokens: dict, args) -> list[dict]:
         s2, _ = dispatcher.request("GET", f"/cases/{number}/events")
         return s1 == s2 == 200
 
-    results.append(measure("detail+events", detail, args.requests, args.concurrency))
+    # Latency alone (one client), then under load (several clients).
+    for name, fn in (("list", ledger), ("detail+events", detail)):
+        results.append(measure(name, fn, min(n, 500), 1))
+        results.append(measure(name, fn, n, c))
 
-    to_sign: list[str] = []
-    cursor = None
-    while len(to_sign) < args.requests:
-        path = "/cases?status=dispatched&limit=200" + (f"&cursor={cursor}" if cursor else "")
-        page = json.loads(handler.request("GET", path)[1])
-        to_sign += [c["number"] for c in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    if to_sign:
+    def step(client, action, body):
+        return lambda i: client.request("POST", f"/cases/{created[i]}/actions/{action}", body)[0] == 200
 
-        def sign(i):
-            status, _ = handler.request("POST", f"/cases/{to_sign[i]}/actions/sign", {})
-            return status == 200
-
-        results.append(measure("sign", sign, len(to_sign), args.concurrency))
+    results.append(measure("accept", step(dispatcher, "accept", {}), n, c))
+    results.append(measure("dispatch", step(dispatcher, "dispatch", {}), n, c))
+    results.append(measure("sign", step(handler, "sign", {}), n, c))
     return results
 
 
