@@ -1,16 +1,19 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import RedirectView
 
 import pingan.api.urls  # noqa: F401  (registers the routers)
 from pingan.api.base import api
+from pingan.core.views import home
 
 admin.site.site_header = "平安 · 综治中心案件平台"
 admin.site.site_title = "平安"
 admin.site.index_title = "配置与管理"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
