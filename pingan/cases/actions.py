@@ -120,8 +120,9 @@ def create_case(user: User, payload: dict | BaseModel, *, channel: str | None = 
             is_group=data.is_group,
             reported_by=user,
         )
-        case.number = _next_number(region.code[:6], now.astimezone(LOCAL).year)
         case.accept_due = step_due(case, "accept", now)
+        # Numbering takes a row lock held until commit: take it as late as possible.
+        case.number = _next_number(region.code[:6], now.astimezone(LOCAL).year)
         case.save()
         if data.reporter:
             Reporter.objects.create(case=case, **data.reporter.model_dump())
