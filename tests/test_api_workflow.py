@@ -217,3 +217,17 @@ def test_uploads_are_checked_by_content(county, api):
     status, body = api("handler").upload(number, b"<html><script>alert(1)</script></html>", name="x.jpg")
     assert status == 400 and body["error"]["code"] == "unsupported_file"
     assert "JPEG" in body["error"]["message"]
+
+
+def test_allowed_actions_follow_pending_requests(county, api):
+    number = _new_case(county, api)
+    _to_in_progress(county, api, number)
+    h, head = api("handler"), api("unit_head")
+    assert "request_extension" in h.get(f"/cases/{number}")[1]["allowed_actions"]
+    assert "decide_extension" not in head.get(f"/cases/{number}")[1]["allowed_actions"]
+    status, body = head.post(f"/cases/{number}/actions/decide_extension", {"decision": "approve"})
+    assert status == 409 and body["error"]["message"] == "没有待审批的申请。"
+    due = "2030-01-01T17:30:00+08:00"
+    allowed = h.act(number, "request_extension", {"reason": "需调取材料", "new_due": due})["allowed_actions"]
+    assert "request_extension" not in allowed
+    assert "decide_extension" in head.get(f"/cases/{number}")[1]["allowed_actions"]

@@ -14,10 +14,10 @@ def test_login_and_desk_counts_stay_in_scope(client, county):
     assert client.post("/login/", {"username": "handler", "password": PASSWORD}).status_code == 302
     page = client.get("/").content.decode()
     assert "我的工作台" in page and "城关街道综治中心" in page
-    assert '<b>1</b><span>待签收</span>' in page
+    assert "<b>1</b><span>待签收</span>" in page
     client.post("/logout/")
     client.post("/login/", {"username": "handler2", "password": PASSWORD})
-    assert '<b>0</b><span>待签收</span>' in client.get("/").content.decode()
+    assert "<b>0</b><span>待签收</span>" in client.get("/").content.decode()
 
 
 def test_session_users_can_call_the_api_from_the_docs(client, county):

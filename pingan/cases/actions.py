@@ -468,6 +468,18 @@ def lock_case(user: User, number: str) -> Case:
     return case
 
 
+def _illegal(case: Case, name: str) -> DomainError:
+    label = TRANSITIONS[name].label
+    if case.status in TRANSITIONS[name].from_states:
+        if name == "request_return" and case.designated:
+            return invalid_transition("该案件为指定承办，不能再申请退单。")
+        if name.startswith("request_"):
+            return DomainError("request_pending", "已有一项同类申请在审批中。", status=409)
+        if name.startswith("decide_"):
+            return invalid_transition("没有待审批的申请。")
+    return invalid_transition(f"案件当前状态为“{case.get_status_display()}”，不能执行“{label}”。")
+
+
 def perform(user: User, number: str, name: str, payload: dict) -> Case:
     if name not in TRANSITIONS:
         raise DomainError("unknown_action", f"没有名为 {name} 的操作。", status=404)
@@ -485,9 +497,7 @@ def perform(user: User, number: str, name: str, payload: dict) -> Case:
                 fields={"version": f"当前版本为 {case.version}"},
             )
         if not is_legal(case, name):
-            raise invalid_transition(
-                f"案件当前状态为“{case.get_status_display()}”，不能执行“{TRANSITIONS[name].label}”。"
-            )
+            raise _illegal(case, name)
         data = validate(schema, payload)
         from_status = case.status
         event_data = handler(case, user, data)

@@ -68,11 +68,24 @@ def may_take(scope: Scope, case: Case, action: str) -> bool:
     return any(holds_role_for(scope, case, role, t.co_units_too) for role in t.roles)
 
 
+# Requests come in pairs: one may be asked while none is pending, and decided while one is.
+REQUEST_KINDS = {"return", "extension", "suspension"}
+
+
+def pending_kinds(case: Case) -> set[str]:
+    return {r.kind for r in case.requests.all() if r.decision == "pending"}
+
+
 def is_legal(case: Case, action: str) -> bool:
     t = TRANSITIONS[action]
     if case.status not in t.from_states:
         return False
-    return not (action == "request_return" and case.designated)
+    if action == "request_return" and case.designated:
+        return False
+    verb, _, kind = action.partition("_")
+    if kind in REQUEST_KINDS and verb in ("request", "decide"):
+        return (kind in pending_kinds(case)) == (verb == "decide")
+    return True
 
 
 def allowed_actions(scope: Scope, case: Case) -> list[str]:
