@@ -30,7 +30,8 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def record(actor: str, action: str, *, object_type: str = "", object_id: str = "", data: dict | None = None):
-    with transaction.atomic():
+    # Always part of the caller's transaction when there is one: no savepoint round trips.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
         # Round-trip through JSON first so the digest sees exactly what the database will hold.
         clean = json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
