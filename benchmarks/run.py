@@ -158,6 +158,10 @@ def main() -> None:
         if args.seed_only:
             return
 
+    pingan(env, "migrate", "-v", "0")
+    # Fresh statistics after a bulk load, as an operator would keep them (autovacuum / PRAGMA optimize).
+    analyze = "VACUUM ANALYZE" if args.db == "postgres" else "ANALYZE"
+    pingan(env, "shell", "-c", f"from django.db import connection; connection.cursor().execute('{analyze}')")
     tokens = {u: pingan(env, "create_token", u, capture=True).strip() for u in ("dispatcher", "handler")}
     server = subprocess.Popen(
         [PY, "-m", "pingan", "serve", "--port", str(PORT), "--workers", str(args.workers)], env=env

@@ -91,6 +91,13 @@ TEMPLATES = [
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Server-side binding with prepared statements: PostgreSQL then reuses query plans, and on the
+        # ledger and case pages planning cost more than executing. Set PINGAN_PG_PREPARE=0 behind a
+        # transaction-pooling proxy (pgbouncer), which cannot keep prepared statements.
+        prepare = int(os.environ.get("PINGAN_PG_PREPARE", "5"))
+        if prepare > 0:
+            DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": prepare}
     if test_name := os.environ.get("PINGAN_TEST_DB_NAME"):
         DATABASES["default"]["TEST"] = {"NAME": test_name}
 else:

@@ -74,7 +74,6 @@ def case_summary(case: Case, now: datetime | None = None) -> dict[str, Any]:
         "check_due": case.check_due,
         "overdue": _overdue(case, now),
         "supervision_level": case.supervision_level,
-        "reporter": _reporter(case),
         "version": case.version,
     }
 
@@ -84,6 +83,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
     agreement = getattr(case, "agreement", None)
     data.update(
         {
+            "reporter": _reporter(case),
             "description": case.description,
             "address": case.address,
             "lat": case.lat,

@@ -96,7 +96,7 @@ def case_page(
     if cursor:
         qs = qs.filter(id__lt=decode_cursor(cursor))
     rows = list(
-        qs.select_related("category", "region", "lead_unit", "handler", "reporter")
+        qs.select_related("category", "region", "lead_unit", "handler")
         .prefetch_related("co_units")
         .defer("description", "outcome_summary", "resolve_limit", "extra")
         .order_by("-id")[: limit + 1]
