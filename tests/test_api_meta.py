@@ -94,3 +94,14 @@ def test_detail_query_count_is_fixed(county, api):
             h.upload(number, JPEG)
             h.act(number, "record_work", {"kind": "visit", "content": f"第{i}次走访"})
     assert _count(d, f"/cases/{few}") == _count(d, f"/cases/{many}") == 10
+
+
+def test_ledger_rows_match_the_head_of_the_case_page(county, api):
+    d = api("dispatcher")
+    number = d.post("/cases", case_body(county))[1]["number"]
+    d.act(number, "accept")
+    d.act(number, "dispatch", {"co_units": [county.units["SFJ"].code]})
+    item = d.get("/cases")[1]["items"][0]
+    detail = d.get(f"/cases/{number}")[1]
+    assert item == {key: detail[key] for key in item}
+    assert item["co_units"] == [{"code": county.units["SFJ"].code, "name": "示范县司法局"}]

@@ -6,27 +6,26 @@ from typing import Any
 from django.utils import timezone
 
 from pingan.accounts.scope import Scope
-from pingan.cases.models import Case, CaseEvent
+from pingan.cases.models import Case, CaseEvent, Status, Stream
+from pingan.cases.selectors import LEDGER_FIELDS
 from pingan.cases.workflow import TRANSITIONS, allowed_actions
 from pingan.core.pii import mask
 
 
-def _ref(obj, label: str = "name") -> dict | None:
-    if obj is None:
-        return None
-    return {"code": obj.code, "name": getattr(obj, label)}
+def _ref(code: str | None, name: str | None) -> dict | None:
+    return None if code is None else {"code": code, "name": name}
 
 
-def _overdue(case: Case, now: datetime) -> bool:
+def _overdue(row: dict, now: datetime) -> bool:
     def past(due):
         return due is not None and due < now
 
-    status = case.status
+    status = row["status"]
     return (
-        (status == "reported" and past(case.accept_due))
-        or (status == "dispatched" and past(case.sign_due))
-        or (status in ("accepted", "dispatched", "in_progress") and past(case.resolve_due))
-        or (status == "resolved" and past(case.check_due))
+        (status == "reported" and past(row["accept_due"]))
+        or (status == "dispatched" and past(row["sign_due"]))
+        or (status in ("accepted", "dispatched", "in_progress") and past(row["resolve_due"]))
+        or (status == "resolved" and past(row["check_due"]))
     )
 
 
@@ -50,36 +49,53 @@ def _merged_into(case: Case) -> str | None:
     return Case.objects.filter(pk=case.merged_into_id).values_list("number", flat=True).first()
 
 
-def case_summary(case: Case, now: datetime | None = None) -> dict[str, Any]:
+STREAM_LABELS = dict(Stream.choices)
+STATUS_LABELS = dict(Status.choices)
+
+
+def row_of(case: Case) -> dict[str, Any]:
+    """A case instance as a ledger row (the shape of selectors.LEDGER_FIELDS)."""
+    row = {f: getattr(case, f) for f in LEDGER_FIELDS if "__" not in f}
+    for relation in ("category", "region", "lead_unit"):
+        obj = getattr(case, relation)
+        row[f"{relation}__code"] = obj.code if obj else None
+        row[f"{relation}__name"] = obj.name if obj else None
+    row["handler__username"] = case.handler.username if case.handler else None
+    row["co_units"] = [(u.code, u.name) for u in case.co_units.all()]
+    return row
+
+
+def case_summary(row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """One serializer for ledger rows and the head of the case page, so they never disagree."""
     now = now or timezone.now()
     return {
-        "number": case.number,
-        "stream": case.stream,
-        "stream_label": case.get_stream_display(),
-        "category": _ref(case.category),
-        "title": case.title,
-        "channel": case.channel,
-        "region": _ref(case.region),
-        "status": case.status,
-        "status_label": case.get_status_display(),
-        "severity": case.severity,
-        "is_group": case.is_group,
-        "lead_unit": _ref(case.lead_unit),
-        "co_units": [_ref(u) for u in case.co_units.all()],
-        "handler": case.handler.username if case.handler else None,
-        "reported_at": case.reported_at,
-        "accept_due": case.accept_due,
-        "sign_due": case.sign_due,
-        "resolve_due": case.resolve_due,
-        "check_due": case.check_due,
-        "overdue": _overdue(case, now),
-        "supervision_level": case.supervision_level,
-        "version": case.version,
+        "number": row["number"],
+        "stream": row["stream"],
+        "stream_label": STREAM_LABELS[row["stream"]],
+        "category": _ref(row["category__code"], row["category__name"]),
+        "title": row["title"],
+        "channel": row["channel"],
+        "region": _ref(row["region__code"], row["region__name"]),
+        "status": row["status"],
+        "status_label": STATUS_LABELS[row["status"]],
+        "severity": row["severity"],
+        "is_group": row["is_group"],
+        "lead_unit": _ref(row["lead_unit__code"], row["lead_unit__name"]),
+        "co_units": [_ref(code, name) for code, name in row["co_units"]],
+        "handler": row["handler__username"],
+        "reported_at": row["reported_at"],
+        "accept_due": row["accept_due"],
+        "sign_due": row["sign_due"],
+        "resolve_due": row["resolve_due"],
+        "check_due": row["check_due"],
+        "overdue": _overdue(row, now),
+        "supervision_level": row["supervision_level"],
+        "version": row["version"],
     }
 
 
 def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
-    data = case_summary(case)
+    data = case_summary(row_of(case))
     agreement = getattr(case, "agreement", None)
     data.update(
         {
