@@ -66,3 +66,14 @@ def case_body(county, **overrides):
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_var_dir():
+    """The suite keeps its files (uploads, keys) in a private temp dir; remove it afterwards."""
+    import shutil
+
+    from django.conf import settings
+
+    yield
+    shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
