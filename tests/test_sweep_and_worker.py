@@ -59,6 +59,16 @@ def test_overdue_filter(county, api):
     assert [c["number"] for c in d.get("/cases", overdue="true")[1]["items"]] == [late]
     assert [c["number"] for c in d.get("/cases", overdue="false")[1]["items"]] == [on_time]
     assert d.get(f"/cases/{late}")[1]["overdue"] is True
+    assert d.get(f"/cases/{on_time}")[1]["overdue"] is False
+
+
+def test_a_clock_without_a_due_time_is_not_overdue(county, api):
+    d = api("dispatcher")
+    number = d.post("/cases", case_body(county))[1]["number"]
+    d.act(number, "accept")
+    Case.objects.filter(number=number).update(resolve_due=None)  # a category with no resolve limit
+    assert d.get(f"/cases/{number}")[1]["overdue"] is False
+    assert [c["overdue"] for c in d.get("/cases")[1]["items"]] == [False]
 
 
 # The worker manages its own connections, so this test commits for real (and restores the

@@ -1,9 +1,6 @@
 """Case → JSON. Personal data leaves only masked; clear values only through `reveal`."""
 
-from datetime import datetime
 from typing import Any
-
-from django.utils import timezone
 
 from pingan.accounts.scope import Scope
 from pingan.cases.models import Case, CaseEvent, Status, Stream
@@ -14,19 +11,6 @@ from pingan.core.pii import mask
 
 def _ref(code: str | None, name: str | None) -> dict | None:
     return None if code is None else {"code": code, "name": name}
-
-
-def _overdue(row: dict, now: datetime) -> bool:
-    def past(due):
-        return due is not None and due < now
-
-    status = row["status"]
-    return (
-        (status == "reported" and past(row["accept_due"]))
-        or (status == "dispatched" and past(row["sign_due"]))
-        or (status in ("accepted", "dispatched", "in_progress") and past(row["resolve_due"]))
-        or (status == "resolved" and past(row["check_due"]))
-    )
 
 
 def _reporter(case: Case) -> dict | None:
@@ -65,9 +49,8 @@ def row_of(case: Case) -> dict[str, Any]:
     return row
 
 
-def case_summary(row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+def case_summary(row: dict[str, Any]) -> dict[str, Any]:
     """One serializer for ledger rows and the head of the case page, so they never disagree."""
-    now = now or timezone.now()
     return {
         "number": row["number"],
         "stream": row["stream"],
@@ -88,7 +71,7 @@ def case_summary(row: dict[str, Any], now: datetime | None = None) -> dict[str, 
         "sign_due": row["sign_due"],
         "resolve_due": row["resolve_due"],
         "check_due": row["check_due"],
-        "overdue": _overdue(row, now),
+        "overdue": row["overdue"],
         "supervision_level": row["supervision_level"],
         "version": row["version"],
     }

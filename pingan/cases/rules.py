@@ -2,6 +2,8 @@
 
 from datetime import date, datetime
 
+from django.db.models import Q
+
 from pingan.regions.models import Unit
 
 from .clocks import LOCAL, get_calendar
@@ -19,13 +21,15 @@ def _category_chain(category: Category | None) -> list[int | None]:
 
 def time_limit(case: Case, step: str, day: date) -> TimeLimitRule | None:
     chain = _category_chain(case.category)
-    rules = TimeLimitRule.objects.filter(
-        effective_on(day),
-        stream=case.stream,
-        step=step,
-        category_id__in=[c for c in chain if c is not None],
-    ) | TimeLimitRule.objects.filter(effective_on(day), stream=case.stream, step=step, category__isnull=True)
-    candidates = [r for r in rules if r.severity in ("", case.severity)]
+    candidates = list(
+        TimeLimitRule.objects.filter(
+            effective_on(day),
+            Q(category_id__in=[c for c in chain if c is not None]) | Q(category__isnull=True),
+            stream=case.stream,
+            step=step,
+            severity__in=("", case.severity),
+        )
+    )
     if not candidates:
         return None
     return min(candidates, key=lambda r: (chain.index(r.category_id), r.severity == ""))

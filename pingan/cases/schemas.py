@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from pingan.core.pii import id_number_is_valid, phone_is_valid
 
-from .models import Attachment, Case, FollowUp, Party, Stream, WorkRecord
+from .models import Case, FollowUp, Party, Stream, WorkRecord
 
 
 def _phone(value: str) -> str:
@@ -169,6 +169,3 @@ class RevealIn(Strict):
         "或 parties.<id>.<name|phone|address|id_number>"
     )
     reason: Reason
-
-
-AttachmentKind = Attachment.Kind

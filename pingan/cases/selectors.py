@@ -4,7 +4,8 @@ import base64
 import json
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet, Value, When
+from django.db.models import Case as SqlCase
 from django.utils import timezone
 from pydantic import BaseModel
 
@@ -91,8 +92,17 @@ LEDGER_FIELDS = (
     "id", "number", "stream", "title", "channel", "status", "severity", "is_group", "reported_at",
     "accept_due", "sign_due", "resolve_due", "check_due", "supervision_level", "version",
     "category__code", "category__name", "region__code", "region__name", "lead_unit__code", "lead_unit__name",
-    "handler__username",
+    "handler__username", "overdue",
 )  # fmt: skip
+
+
+def with_overdue(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """`overdue` computed by the database from the same rule the filters use. A CASE rather than the
+    bare condition, which is NULL (not false) when a due time is NULL."""
+    overdue = SqlCase(
+        When(overdue_q(timezone.now()), then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+    return qs.annotate(overdue=overdue)
 
 
 def case_page(
@@ -104,7 +114,7 @@ def case_page(
     qs = filter_cases(Case.objects.visible_to(user), f)
     if cursor:
         qs = qs.filter(id__lt=decode_cursor(cursor))
-    rows = list(qs.order_by("-id").values(*LEDGER_FIELDS)[: limit + 1])
+    rows = list(with_overdue(qs).order_by("-id").values(*LEDGER_FIELDS)[: limit + 1])
     next_cursor = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
     rows = rows[:limit]
     co_units: dict[int, list[tuple[str, str]]] = {r["id"]: [] for r in rows}
@@ -120,7 +130,7 @@ def case_page(
 
 def case_detail(user, number: str) -> Case:
     case = (
-        Case.objects.visible_to(user)
+        with_overdue(Case.objects.visible_to(user))
         # Few joins on purpose: on PostgreSQL, planning a nine-table join cost more than running it.
         .select_related("category", "region", "lead_unit", "handler", "reporter", "agreement")
         .prefetch_related(

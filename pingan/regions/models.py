@@ -57,9 +57,6 @@ class Region(models.Model):
         if self.parent_id and len(self.parent_id) + 3 != len(self.code):
             raise ValidationError({"parent": "上级区划应恰好高一级。"})
 
-    def covers(self, code: str) -> bool:
-        return code.startswith(self.code)
-
 
 class Unit(models.Model):
     class Kind(models.TextChoices):
