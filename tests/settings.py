@@ -8,3 +8,7 @@ os.environ.setdefault("PINGAN_VAR", os.path.join(tempfile.gettempdir(), f"pingan
 os.environ.setdefault("PINGAN_SECRET_KEY", "test-secret-key-not-for-production")
 
 from pingan.settings import *  # noqa: F403
+
+# Argon2 costs ~0.4 s a password on two cores and every test county has ten users; production keeps
+# Argon2 (tests/test_project.py checks that), the suite hashes fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -13,3 +13,9 @@ def test_migrations_match_the_models(db):
 
 def test_system_checks_pass():
     call_command("check")
+
+
+def test_production_hashes_passwords_with_argon2():
+    import pingan.settings as production
+
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
