@@ -5,6 +5,7 @@ SQLite under ./var/ by default; PostgreSQL when DATABASE_URL is set.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "pingan.core",
     "pingan.regions",
     "pingan.accounts",
@@ -69,6 +72,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "pingan.core.middleware.DomainErrorPages",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pingan.urls"
@@ -84,7 +91,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "pingan.core.context.navigation",
             ],
+            "builtins": ["pingan.core.templatetags.pingan_tags"],
         },
     },
 ]
@@ -123,6 +132,38 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Staff login lockout (DESIGN §8): five failures for one username lock it for 15 minutes,
+# whichever address they come from; the web login and POST /api/v1/auth/token count alike.
+AXES_FAILURE_LIMIT = int(os.environ.get("PINGAN_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PINGAN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "pingan.core.views.locked_out"
+AXES_VERBOSE = False
+
+# No inline scripts or styles anywhere in our pages. The Django admin (5.2) still uses inline
+# styles and scripts of its own, so it is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = 8 * 3600
@@ -156,6 +197,8 @@ TASKS = {
 PINGAN_WORK_HOURS = os.environ.get("PINGAN_WORK_HOURS", "08:30-12:00,14:00-17:30")
 # Escalation: one level (handler → unit_head → dispatcher → leader) per this many hours overdue.
 PINGAN_ESCALATION_HOURS = float(os.environ.get("PINGAN_ESCALATION_HOURS", "24"))
+# 挂牌督办: the lead unit reports progress (a work record) at least this often (DESIGN §6).
+PINGAN_LISTED_REPORT_DAYS = int(os.environ.get("PINGAN_LISTED_REPORT_DAYS", "7"))
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 import pingan.api.urls  # noqa: F401  (registers the routers)
 from pingan.api.base import api
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("cases/", include("pingan.cases.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

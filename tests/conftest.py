@@ -50,6 +50,19 @@ def api(county):
     return lambda username: Api(county.users[username])
 
 
+@pytest.fixture
+def web(county):
+    """A browser-session test client signed in as the named demo user: web("handler")."""
+
+    def login(username):
+        c = Client()
+        # The ModelBackend, as a form login records it (django-axes' backend only counts failures).
+        c.force_login(county.users[username], backend="django.contrib.auth.backends.ModelBackend")
+        return c
+
+    return login
+
+
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 

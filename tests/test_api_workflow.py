@@ -1,5 +1,7 @@
 """The acceptance walk of the foundation issue, over HTTP with tokens."""
 
+import pytest
+
 from pingan.cases.models import Case
 
 from .conftest import JPEG, case_body
@@ -195,6 +197,26 @@ def test_keyset_pagination_walks_every_case_once(county, api):
     assert sorted(seen) == sorted(numbers) and len(seen) == 5
     assert d.get("/cases", cursor="garbage!")[0] == 400
     assert d.get("/cases", limit=500)[0] == 400
+
+
+@pytest.mark.parametrize("sort", ["resolve_due", "-resolve_due", "reported_at", "-reported_at"])
+def test_sorted_keyset_pages_visit_every_case_once_in_order(county, api, sort):
+    d = api("dispatcher")
+    numbers = [_new_case(county, api, title=f"排序{i}") for i in range(5)]
+    for n in numbers[:3]:
+        d.act(n, "accept")  # three resolve clocks; two cases without one sort last either way
+    seen, cursor = [], None
+    while True:
+        page = d.get("/cases", sort=sort, limit=2, **({"cursor": cursor} if cursor else {}))[1]
+        seen += page["items"]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert sorted(c["number"] for c in seen) == sorted(numbers)
+    column = sort.lstrip("-")
+    keyed = [c[column] for c in seen if c[column] is not None]
+    assert keyed == sorted(keyed, reverse=sort.startswith("-"))
+    assert all(c[column] is None for c in seen[len(keyed) :])
+    assert d.get("/cases", sort="title")[0] == 400
 
 
 def test_attachments_are_served_only_within_scope(county, api):

@@ -83,3 +83,21 @@ class ApiToken(models.Model):
     def issue(cls, user: User, name: str = "") -> tuple["ApiToken", str]:
         token = "pa_" + secrets.token_urlsafe(32)
         return cls.objects.create(user=user, key_hash=hash_token(token), name=name), token
+
+
+class SavedFilter(models.Model):
+    """A ledger filter a user named and keeps (台账常用筛选)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField("名称", max_length=40)
+    query = models.CharField("筛选条件", max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "常用筛选"
+        verbose_name_plural = "常用筛选"
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -22,6 +22,7 @@ router = Router(tags=["案件"])
 class CaseListQuery(selectors.CaseFilter):
     cursor: str | None = None
     limit: int = 50
+    sort: str = "-id"  # or reported_at, -reported_at, resolve_due, -resolve_due (NULL due times last)
 
 
 def _detail(request, number: str) -> dict:
@@ -76,8 +77,10 @@ def create_case(request, payload: CaseIn):
 
 @router.get("/cases", summary="案件台账", description="键集分页：用上一页返回的 `next_cursor` 取下一页。")
 def list_cases(request, filters: Query[CaseListQuery]):
-    f = selectors.CaseFilter(**filters.model_dump(exclude={"cursor", "limit"}))
-    rows, next_cursor = selectors.case_page(request.user, f, limit=filters.limit, cursor=filters.cursor)
+    f = selectors.CaseFilter(**filters.model_dump(exclude={"cursor", "limit", "sort"}))
+    rows, next_cursor = selectors.case_page(
+        request.user, f, limit=filters.limit, cursor=filters.cursor, sort=filters.sort
+    )
     return {"items": [case_summary(c) for c in rows], "next_cursor": next_cursor}
 
 

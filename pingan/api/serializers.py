@@ -83,6 +83,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
     data.update(
         {
             "reporter": _reporter(case),
+            "channel_label": case.get_channel_display(),
             "description": case.description,
             "address": case.address,
             "lat": case.lat,
@@ -90,6 +91,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
             "occurred_at": case.occurred_at,
             "people_involved": case.people_involved,
             "outcome": case.outcome,
+            "outcome_label": case.get_outcome_display() if case.outcome else "",
             "outcome_summary": case.outcome_summary,
             "accepted_at": case.accepted_at,
             "dispatched_at": case.dispatched_at,
@@ -107,6 +109,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
                 {
                     "id": p.pk,
                     "role": p.role,
+                    "role_label": p.get_role_display(),
                     "name": mask("name", p.name),
                     "phone": mask("phone", p.phone),
                     "address": mask("address", p.address),
@@ -118,6 +121,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
                 {
                     "id": a.pk,
                     "kind": a.kind,
+                    "kind_label": a.get_kind_display(),
                     "name": a.original_name,
                     "content_type": a.content_type,
                     "size": a.size,
@@ -128,6 +132,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
                 {
                     "id": w.pk,
                     "kind": w.kind,
+                    "kind_label": w.get_kind_display(),
                     "content": w.content,
                     "happened_at": w.happened_at,
                     "author": w.author.username,
@@ -138,9 +143,11 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
                 {
                     "id": r.pk,
                     "kind": r.kind,
+                    "kind_label": r.get_kind_display(),
                     "reason": r.reason,
                     "new_due": r.new_due,
                     "decision": r.decision,
+                    "decision_label": r.get_decision_display(),
                     "requested_at": r.requested_at,
                     "decided_at": r.decided_at,
                     "note": r.note,
@@ -148,7 +155,13 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
                 for r in case.requests.all()
             ],
             "follow_ups": [
-                {"satisfaction": f.satisfaction, "resolved": f.resolved, "note": f.note, "at": f.at}
+                {
+                    "satisfaction": f.satisfaction,
+                    "satisfaction_label": f.get_satisfaction_display(),
+                    "resolved": f.resolved,
+                    "note": f.note,
+                    "at": f.at,
+                }
                 for f in case.follow_ups.all()
             ],
             "agreement": (

@@ -93,6 +93,29 @@ def _resolve_region(code: str, user: User, roles: tuple[str, ...], field: str = 
     return region
 
 
+def build_case(
+    data: s.CaseIn, user: User, *, category: Category | None, region: Region, reported_at, channel=None
+) -> Case:
+    """An unsaved case from checked intake data: the one field mapping, shared with the Excel import."""
+    return Case(
+        stream=data.stream,
+        category=category,
+        title=data.title,
+        description=data.description,
+        channel=channel or data.channel,
+        region=region,
+        address=data.address,
+        lat=data.lat,
+        lng=data.lng,
+        occurred_at=data.occurred_at,
+        reported_at=reported_at,
+        severity=data.severity,
+        people_involved=data.people_involved,
+        is_group=data.is_group,
+        reported_by=user,
+    )
+
+
 def create_case(user: User, payload: dict | BaseModel, *, channel: str | None = None) -> Case:
     data = payload if isinstance(payload, s.CaseIn) else validate(s.CaseIn, payload)
     scope = scope_of(user)
@@ -103,23 +126,7 @@ def create_case(user: User, payload: dict | BaseModel, *, channel: str | None = 
         category = _resolve_category(data.stream, data.category)
         region = _resolve_region(data.region, user, roles)
         now = timezone.now()
-        case = Case(
-            stream=data.stream,
-            category=category,
-            title=data.title,
-            description=data.description,
-            channel=channel or data.channel,
-            region=region,
-            address=data.address,
-            lat=data.lat,
-            lng=data.lng,
-            occurred_at=data.occurred_at,
-            reported_at=now,
-            severity=data.severity,
-            people_involved=data.people_involved,
-            is_group=data.is_group,
-            reported_by=user,
-        )
+        case = build_case(data, user, category=category, region=region, reported_at=now, channel=channel)
         case.accept_due = step_due(case, "accept", now)
         # Numbering takes a row lock held until commit: take it as late as possible.
         case.number = _next_number(region.code[:6], now.astimezone(LOCAL).year)

@@ -3,19 +3,23 @@
 import base64
 import json
 from datetime import datetime
+from typing import TypeVar
 
-from django.db.models import BooleanField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 from pydantic import BaseModel
 
+from pingan.accounts.scope import scope_of
 from pingan.core.errors import invalid, not_found
 from pingan.regions.models import Unit, subtree_q
 
-from .models import Attachment, Case, CaseEvent, Category
-from .models.case import overdue_q
+from .models import Attachment, Case, CaseEvent, CaseRequest, Category, Status
+from .models.case import OPEN_STATUSES, due_soon_q, overdue_q
+from .workflow import REGION_ROLES, TRANSITIONS
 
 MAX_LIMIT = 200
+QS = TypeVar("QS", bound=QuerySet)
 
 
 class CaseFilter(BaseModel):
@@ -27,6 +31,7 @@ class CaseFilter(BaseModel):
     region: str | None = None
     unit: str | None = None
     overdue: bool | None = None
+    due_soon: bool | None = None
     supervised: bool | None = None
     q: str | None = None
     created_after: datetime | None = None
@@ -60,6 +65,8 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
     if f.overdue is not None:
         cond = overdue_q(timezone.now())
         qs = qs.filter(cond) if f.overdue else qs.exclude(cond)
+    if f.due_soon:
+        qs = qs.filter(due_soon_q(timezone.now()))
     if f.supervised is not None:
         qs = qs.exclude(supervision_level="") if f.supervised else qs.filter(supervision_level="")
     if f.q:
@@ -72,19 +79,53 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
     return qs
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"id": last_id}).encode()).decode().rstrip("=")
+def encode_cursor(position: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position, default=str).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str) -> dict:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)["id"]
-        if not isinstance(value, int):
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(value, dict) or not isinstance(value.get("id"), int):
             raise TypeError
         return value
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, TypeError):
         raise invalid({"cursor": "翻页游标无效"}) from None
+
+
+# Ledger orders: newest first by default; by report time or resolve deadline on request (UI columns).
+SORTS = ("-id", "reported_at", "-reported_at", "resolve_due", "-resolve_due")
+
+
+def _sort_column(sort: str) -> str | None:
+    return None if sort == "-id" else sort.lstrip("-")
+
+
+def _ordered_after(qs: QuerySet[Case], sort: str, cursor: str | None) -> QuerySet[Case]:
+    """Keyset order on (column, id) with NULL due times last, and the rows after `cursor`."""
+    column = _sort_column(sort)
+    desc = sort.startswith("-")
+    after = decode_cursor(cursor) if cursor else None
+    if column is None:
+        if after:
+            qs = qs.filter(id__lt=after["id"])
+        return qs.order_by("-id")
+    key = F(column).desc(nulls_last=True) if desc else F(column).asc(nulls_last=True)
+    qs = qs.order_by(key, "-id" if desc else "id")
+    if after:
+        op = "lt" if desc else "gt"
+        if after.get("v") is None:
+            return qs.filter(**{f"{column}__isnull": True, f"id__{op}": after["id"]})
+        try:
+            at = datetime.fromisoformat(after["v"])
+        except (TypeError, ValueError):
+            raise invalid({"cursor": "翻页游标无效"}) from None
+        qs = qs.filter(
+            Q(**{f"{column}__{op}": at})
+            | Q(**{column: at, f"id__{op}": after["id"]})
+            | Q(**{f"{column}__isnull": True})
+        )
+    return qs
 
 
 # What a ledger row holds: plain values, no model instances (they cost more than the query).
@@ -96,7 +137,7 @@ LEDGER_FIELDS = (
 )  # fmt: skip
 
 
-def with_overdue(qs: QuerySet[Case]) -> QuerySet[Case]:
+def with_overdue(qs: QS) -> QS:
     """`overdue` computed by the database from the same rule the filters use. A CASE rather than the
     bare condition, which is NULL (not false) when a due time is NULL."""
     overdue = SqlCase(
@@ -106,16 +147,20 @@ def with_overdue(qs: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def case_page(
-    user, f: CaseFilter, *, limit: int = 50, cursor: str | None = None
+    user, f: CaseFilter, *, limit: int = 50, cursor: str | None = None, sort: str = "-id"
 ) -> tuple[list[dict], str | None]:
-    """Keyset pagination on id, newest first: stable under inserts and cheap at any depth."""
+    """Keyset pagination, newest first unless sorted: stable under inserts and cheap at any depth."""
     if not 1 <= limit <= MAX_LIMIT:
         raise invalid({"limit": f"每页条数应在 1 到 {MAX_LIMIT} 之间"})
-    qs = filter_cases(Case.objects.visible_to(user), f)
-    if cursor:
-        qs = qs.filter(id__lt=decode_cursor(cursor))
-    rows = list(with_overdue(qs).order_by("-id").values(*LEDGER_FIELDS)[: limit + 1])
-    next_cursor = encode_cursor(rows[limit - 1]["id"]) if len(rows) > limit else None
+    if sort not in SORTS:
+        raise invalid({"sort": "不支持的排序方式"})
+    qs = _ordered_after(filter_cases(Case.objects.visible_to(user), f), sort, cursor)
+    rows = list(with_overdue(qs).values(*LEDGER_FIELDS)[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        column = _sort_column(sort)
+        next_cursor = encode_cursor({"id": last["id"], **({"v": last[column]} if column else {})})
     rows = rows[:limit]
     co_units: dict[int, list[tuple[str, str]]] = {r["id"]: [] for r in rows}
     links = Case.co_units.through.objects.filter(case_id__in=list(co_units)).values_list(
@@ -144,11 +189,16 @@ def case_detail(user, number: str) -> Case:
     return case
 
 
+def case_timeline(case: Case) -> list[CaseEvent]:
+    """The events of a case already read through `visible_to`."""
+    return list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
+
+
 def case_events(user, number: str) -> list[CaseEvent]:
     case = Case.objects.visible_to(user).filter(number=number).only("pk").first()
     if case is None:
         raise not_found()
-    return list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
+    return case_timeline(case)
 
 
 def case_attachment(user, number: str, attachment_id: int) -> Attachment:
@@ -163,3 +213,49 @@ def case_attachment(user, number: str, attachment_id: int) -> Attachment:
     if att is None:
         raise not_found()
     return att
+
+
+def decidable_requests(user) -> QuerySet[CaseRequest]:
+    """Pending requests this user may decide (审批事项): the approvals inbox and its count on the
+    home page. Mirrors `may_take` for the decide_* actions, as a query."""
+    scope = scope_of(user)
+    q = Q(pk__in=[])
+    for kind in CaseRequest.Kind.values:
+        for role in TRANSITIONS[f"decide_{kind}"].roles:
+            if role in REGION_ROLES:
+                for code in scope.regions_for(role):
+                    q |= Q(kind=kind) & subtree_q("case__region", code)
+            elif units := scope.unit_ids.get(role):
+                q |= Q(kind=kind, case__lead_unit_id__in=units)
+    return CaseRequest.objects.filter(q, decision=CaseRequest.Decision.PENDING).filter(
+        case__in=Case.objects.visible_to(user)
+    )
+
+
+SUPERVISED_LIMIT = 500
+
+
+def supervised_cases(user) -> list[dict]:
+    """Open supervised cases in scope with when they were last supervised and last reported on."""
+    last_supervise = (
+        CaseEvent.objects.filter(case_id=OuterRef("pk"), action__in=("supervise", "accept"))
+        .order_by("-id")
+        .values("at")[:1]
+    )
+    qs = (
+        Case.objects.visible_to(user)
+        .filter(status__in=OPEN_STATUSES)
+        .exclude(supervision_level="")
+        .annotate(last_progress=Max("work_records__happened_at"), supervised_at=Subquery(last_supervise))
+    )
+    fields = ("number", "title", "status", "supervision_level", "reported_at", "accept_due", "sign_due",
+              "resolve_due", "check_due", "lead_unit__name", "region__name", "last_progress", "supervised_at",
+              "overdue")  # fmt: skip
+    rows = list(
+        with_overdue(qs)
+        .order_by("supervision_level", "resolve_due", "id")  # "listed" sorts before "routine"
+        .values(*fields)[:SUPERVISED_LIMIT]
+    )
+    for r in rows:
+        r["status_label"] = Status(r["status"]).label
+    return rows

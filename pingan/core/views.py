@@ -1,31 +1,85 @@
-"""The small staff landing page until the full web UI arrives: who am I, what is on my desk."""
+"""The staff home page (工作台) and the login lockout page."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from pingan.accounts.models import RoleGrant
+from pingan.accounts.scope import scope_of
+from pingan.api.serializers import STATUS_LABELS
+from pingan.cases import selectors
 from pingan.cases.clocks import missing_holiday_years
 from pingan.cases.models import Case, Status
-from pingan.cases.models.case import OPEN_STATUSES, overdue_q
+from pingan.cases.models.case import OPEN_STATUSES, due_soon_q, overdue_q
+from pingan.cases.views.display import running_clocks
+
+RECENT = 8
+ROW_FIELDS = ("number", "title", "status", "overdue", "accept_due", "sign_due", "resolve_due", "check_due")
 
 
 @login_required
 def home(request):
+    now = timezone.now()
     visible = Case.objects.visible_to(request.user)
     counts = visible.aggregate(
-        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
         reported=Count("pk", filter=Q(status=Status.REPORTED)),
         to_sign=Count("pk", filter=Q(status=Status.DISPATCHED)),
-        in_progress=Count("pk", filter=Q(status=Status.IN_PROGRESS)),
+        due_soon=Count("pk", filter=due_soon_q(now)),
+        overdue=Count("pk", filter=overdue_q(now)),
         to_check=Count("pk", filter=Q(status=Status.RESOLVED)),
-        overdue=Count("pk", filter=overdue_q(timezone.now())),
         listed=Count("pk", filter=Q(supervision_level="listed", status__in=OPEN_STATUSES)),
     )
-    grants = RoleGrant.objects.filter(user=request.user).select_related("region", "unit")
+    counts["to_decide"] = selectors.decidable_requests(request.user).count()
+    roles = scope_of(request.user).roles
+    mine = visible.filter(Q(reported_by=request.user) | Q(handler=request.user))
+    listed = visible.filter(supervision_level="listed", status__in=OPEN_STATUSES)
     return render(
         request,
         "pingan/home.html",
-        {"counts": counts, "grants": grants, "missing_years": missing_holiday_years()},
+        {
+            "counts": counts,
+            "tiles": _tiles(counts, roles),
+            "recent": _rows(mine, RECENT),
+            "listed": _rows(listed, RECENT),
+            "missing_years": missing_holiday_years(),
+            "grants": RoleGrant.objects.filter(user=request.user).select_related("region", "unit"),
+        },
     )
+
+
+def _rows(qs, n: int) -> list[dict]:
+    rows = list(selectors.with_overdue(qs).order_by("-id").values(*ROW_FIELDS)[:n])
+    for r in rows:
+        r["status_label"] = STATUS_LABELS[r["status"]]
+        r["clocks"] = running_clocks(r)
+    return rows
+
+
+def _tiles(counts: dict, roles: set[str]) -> list[dict]:
+    """The counts a role works from, each linking to the ledger (or inbox) that lists them."""
+    tiles = []
+
+    def add(key, label, link, css="", *, for_roles=()):
+        if not for_roles or roles.intersection(for_roles):
+            tiles.append({"count": counts[key], "label": label, "link": link, "css": css})
+
+    add("reported", "待受理", "/cases/?status=reported", for_roles=("dispatcher",))
+    add("to_sign", "待签收", "/cases/?status=dispatched", for_roles=("handler", "unit_head", "dispatcher"))
+    add("due_soon", "即将超期", "/cases/?due_soon=true", "soon")
+    add("overdue", "已超期", "/cases/?overdue=true", "alert")
+    add("to_check", "待核查", "/cases/?status=resolved", for_roles=("dispatcher", "supervisor", "leader"))
+    add("to_decide", "待审批", "/cases/inbox/", for_roles=("unit_head", "dispatcher", "leader"))
+    add("listed", "挂牌督办", "/cases/?supervised=true", "alert")
+    return tiles
+
+
+def locked_out(request, response=None, credentials=None):
+    """django-axes calls this for a locked account: a Chinese page, or the API's error shape."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = f"登录失败次数过多，该账号已暂时锁定，请 {minutes} 分钟后再试或联系系统管理员。"
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "locked_out", "message": message}}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)

@@ -1,5 +1,7 @@
 """The case: one model for every stream (DESIGN §3)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -91,6 +93,21 @@ def overdue_q(now) -> Q:
         | Q(status__in=[Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS], resolve_due__lt=now)
         | Q(status=Status.RESOLVED, check_due__lt=now)
     )
+
+
+def due_soon_q(now, hours: float = 24) -> Q:
+    """A running clock falls due within `hours` and has not passed yet: the 即将超期 list."""
+    soon = now + timedelta(hours=hours)
+    return (
+        Q(status=Status.REPORTED, accept_due__gte=now, accept_due__lt=soon)
+        | Q(status=Status.DISPATCHED, sign_due__gte=now, sign_due__lt=soon)
+        | Q(
+            status__in=[Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS],
+            resolve_due__gte=now,
+            resolve_due__lt=soon,
+        )
+        | Q(status=Status.RESOLVED, check_due__gte=now, check_due__lt=soon)
+    ) & ~overdue_q(now)
 
 
 class Case(models.Model):

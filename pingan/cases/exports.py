@@ -1,0 +1,228 @@
+"""The ledger as an Excel workbook (DESIGN §8: exports are audited and carry no personal data).
+
+Rows stream from the database in chunks straight into the zipped sheet, so memory stays flat whatever
+the number of rows, and the number of queries is fixed: the cases, and their co-units merged in by case
+id (both read newest first, as the ledger shows them).
+
+The sheet is written with XlsxWriter in constant-memory mode rather than openpyxl, which builds an
+object per cell: 20,000 cases took 17 s with openpyxl on our two-core box, about 5 s with XlsxWriter.
+Every text cell is written as a string, never a formula, so a title such as "=HYPERLINK(…)" stays
+text (DESIGN §8).
+"""
+
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+import xlsxwriter
+
+from pingan.accounts.models import User
+from pingan.audit.log import record
+from pingan.core.errors import DomainError
+from pingan.regions.models import Region
+
+from .clocks import LOCAL
+from .models import Case, Status, Stream
+from .selectors import CaseFilter, filter_cases, with_overdue
+
+SHEET_TITLE = "案件台账"
+CHUNK_SIZE = 2000
+# One export answers within the server's 60 s request timeout (100,000 rows take about 15 s here) and
+# stays far below Excel's 1,048,576 rows.
+MAX_ROWS = 200_000
+
+# Plain values, no model instances; nothing from the reporter or the parties.
+FIELDS = (
+    "id", "number", "stream", "category__name", "title", "channel", "status", "severity", "is_group",
+    "region_id", "region__name", "lead_unit__name", "handler__full_name", "handler__username",
+    "reported_at", "accept_due", "sign_due", "resolve_due", "check_due", "overdue", "supervision_level",
+    "resolved_at", "outcome",
+)  # fmt: skip
+
+# (header, column width in characters)
+COLUMNS = (
+    ("案件编号", 22),
+    ("业务类型", 10),
+    ("分类", 14),
+    ("标题", 36),
+    ("来源渠道", 10),
+    ("状态", 9),
+    ("严重程度", 9),
+    ("群体性", 7),
+    ("所在乡镇（街道）", 14),
+    ("所在区划", 20),
+    ("牵头单位", 22),
+    ("协办单位", 22),
+    ("承办人", 10),
+    ("登记时间", 17),
+    ("受理时限", 17),
+    ("签收时限", 17),
+    ("办结时限", 17),
+    ("核查时限", 17),
+    ("是否超期", 9),
+    ("督办级别", 10),
+    ("办结时间", 17),
+    ("办理结果", 16),
+)
+
+STREAM_LABELS = dict(Stream.choices)
+STATUS_LABELS = dict(Status.choices)
+CHANNEL_LABELS = dict(Case.Channel.choices)
+SEVERITY_LABELS = dict(Case.Severity.choices)
+OUTCOME_LABELS = dict(Case.Outcome.choices)
+SUPERVISION_LABELS = {k: v for k, v in Case.Supervision.choices if k}
+
+
+@dataclass
+class LedgerFile:
+    file: IO[bytes]
+    rows: int
+
+
+# ---------------------------------------------------------------- a streaming .xlsx sheet
+
+
+class SheetWriter:
+    """One sheet written row by row (XlsxWriter in constant-memory mode): a frozen, filterable header
+    row, column widths, date-times in local time. Text is always written as text, never a formula."""
+
+    def __init__(self, out: IO[bytes], title: str, columns: Iterable[tuple[str, float]]):
+        self.columns = list(columns)
+        self.book = xlsxwriter.Workbook(
+            out,
+            {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+             "strings_to_urls": False},
+        )  # fmt: skip
+        self.sheet = self.book.add_worksheet(title)
+        self.when = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        header = self.book.add_format({"bold": True, "bg_color": "#DDE6F0", "align": "center"})
+        for i, (name, width) in enumerate(self.columns):
+            self.sheet.set_column(i, i, width)
+            self.sheet.write_string(0, i, name, header)
+        self.sheet.freeze_panes(1, 0)
+        self.rows = 1
+
+    def write_rows(self, rows: Iterable[list[Any]]) -> None:
+        """Cells are str, datetime (aware: shown in local time), int/float, or None (empty)."""
+        for values in rows:
+            for col, value in enumerate(values):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, str):
+                    self.sheet.write_string(self.rows, col, _ILLEGAL.sub("", value))
+                elif isinstance(value, datetime):
+                    self.sheet.write_datetime(
+                        self.rows, col, value.astimezone(LOCAL).replace(tzinfo=None, microsecond=0), self.when
+                    )
+                else:
+                    self.sheet.write_number(self.rows, col, value)
+            self.rows += 1
+
+    def close(self) -> None:
+        self.sheet.autofilter(0, 0, max(self.rows - 1, 1), len(self.columns) - 1)
+        self.book.close()
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
+
+
+# ---------------------------------------------------------------- the ledger
+
+
+def _co_units(qs) -> Iterator[tuple[int, str]]:
+    through = Case.co_units.through.objects.filter(case_id__in=qs.values("pk"))
+    return (
+        through.order_by("-case_id", "unit__code")
+        .values_list("case_id", "unit__name")
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+
+
+def _rows(qs) -> Iterator[tuple[dict[str, Any], list[str]]]:
+    """Each case row with the names of its co-units: a merge of two streams sorted by descending id."""
+    links = _co_units(qs)
+    link = next(links, None)
+    for row in with_overdue(qs).order_by("-id").values(*FIELDS).iterator(chunk_size=CHUNK_SIZE):
+        while link is not None and link[0] > row["id"]:
+            link = next(links, None)  # a link added after the case query started
+        names = []
+        while link is not None and link[0] == row["id"]:
+            names.append(link[1])
+            link = next(links, None)
+        yield row, names
+
+
+def _cells(row: dict[str, Any], co_units: list[str], towns: dict[str, str]) -> list[Any]:
+    return [
+        row["number"],
+        STREAM_LABELS.get(row["stream"], row["stream"]),
+        row["category__name"],
+        row["title"],
+        CHANNEL_LABELS.get(row["channel"], row["channel"]),
+        STATUS_LABELS.get(row["status"], row["status"]),
+        SEVERITY_LABELS.get(row["severity"], row["severity"]),
+        "是" if row["is_group"] else "否",
+        towns.get(row["region_id"][:9]),
+        row["region__name"],
+        row["lead_unit__name"],
+        "、".join(co_units),
+        row["handler__full_name"] or row["handler__username"],
+        row["reported_at"],
+        row["accept_due"],
+        row["sign_due"],
+        row["resolve_due"],
+        row["check_due"],
+        "是" if row["overdue"] else "否",
+        SUPERVISION_LABELS.get(row["supervision_level"]),
+        row["resolved_at"],
+        OUTCOME_LABELS.get(row["outcome"]),
+    ]
+
+
+def write_ledger(qs, out: IO[bytes]) -> int:
+    """Write the cases of `qs` (already scoped and filtered) as a workbook to `out`; returns the rows."""
+    sheet = SheetWriter(out, SHEET_TITLE, COLUMNS)
+    towns = dict(Region.objects.filter(level=Region.Level.TOWN).values_list("code", "name"))
+    batch: list[list[Any]] = []
+    rows = 0
+    for row, co_units in _rows(qs):
+        batch.append(_cells(row, co_units, towns))
+        if len(batch) == CHUNK_SIZE:
+            sheet.write_rows(batch)
+            rows += len(batch)
+            batch = []
+    sheet.write_rows(batch)
+    sheet.close()
+    return rows + len(batch)
+
+
+def export_ledger(user: User, f: CaseFilter) -> LedgerFile:
+    """The user's ledger under the filters `f`, as an open temporary .xlsx file; the export is audited.
+
+    Scope is absolute: rows come only from `visible_to(user)`."""
+    qs = filter_cases(Case.objects.visible_to(user), f)
+    if qs.order_by().values("pk")[: MAX_ROWS + 1].count() > MAX_ROWS:
+        raise DomainError(
+            "export_too_large",
+            f"符合条件的案件超过 {MAX_ROWS // 10000} 万件，超出单次导出的上限。"
+            "请缩小筛选范围（如按乡镇、业务类型或登记时间）后分次导出。",
+            status=400,
+        )
+    out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (closed by the response that sends it)
+    try:
+        rows = write_ledger(qs, out)
+        record(
+            user.username,
+            "case.export",
+            object_type="ledger",
+            object_id="",
+            data={"filters": f.model_dump(mode="json", exclude_none=True), "rows": rows},
+        )
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return LedgerFile(file=out, rows=rows)

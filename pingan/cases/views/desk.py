@@ -1,0 +1,44 @@
+"""Work lists: the approvals inbox (审批事项) and supervised cases (督办) with their progress reports."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+
+from .. import selectors
+from .display import running_clocks
+from .forms import DECISION
+
+
+@login_required
+def inbox(request):
+    pending = (
+        selectors.decidable_requests(request.user)
+        .select_related("case__region", "case__lead_unit", "requested_by")
+        .order_by("requested_at", "id")[:200]
+    )
+    return render(request, "cases/inbox.html", {"pending": list(pending), "fields": DECISION})
+
+
+@login_required
+def supervised(request):
+    """Open supervised cases in scope, listed first; a listed case owes a progress report every
+    PINGAN_LISTED_REPORT_DAYS days, counted from the later of its last work record and its listing."""
+    now = timezone.now()
+    interval = timedelta(days=settings.PINGAN_LISTED_REPORT_DAYS)
+    rows = selectors.supervised_cases(request.user)
+    for r in rows:
+        r["clocks"] = running_clocks(r)
+        if r["supervision_level"] == "listed":
+            since = max(
+                d for d in (r["last_progress"], r["supervised_at"], r["reported_at"]) if d is not None
+            )
+            r["report_due"] = since + interval
+            r["report_late"] = r["report_due"] < now
+    return render(
+        request,
+        "cases/supervised.html",
+        {"rows": rows, "interval_days": settings.PINGAN_LISTED_REPORT_DAYS},
+    )

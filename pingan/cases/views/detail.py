@@ -1,0 +1,129 @@
+"""The case page: everything about one case, and a small form for each action the user may take."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from pingan.accounts.scope import scope_of
+from pingan.api.serializers import case_detail, event_out
+from pingan.core.errors import DomainError
+from pingan.regions.models import Unit
+
+from .. import actions, selectors
+from ..clocks import LOCAL
+from ..rules import suggest_lead_unit
+from ..workflow import TRANSITIONS, may_reveal
+from .display import running_clocks
+from .forms import ACTION_FIELDS, DANGER, payload_from
+
+
+@login_required
+def case_page(request, number: str):
+    return _render(request, number)
+
+
+def _render(request, number: str, *, failed: str = "", error: DomainError | None = None, revealed=None):
+    case = selectors.case_detail(request.user, number)
+    scope = scope_of(request.user)
+    data = case_detail(case, scope)
+    allowed = data["allowed_actions"]
+    forms = [
+        {
+            "name": name,
+            "label": TRANSITIONS[name].label,
+            "fields": ACTION_FIELDS[name],
+            "danger": name in DANGER,
+            "open": name == failed,
+            "error": error if name == failed else None,
+            "values": request.POST if name == failed else {},
+        }
+        for name in allowed
+    ]
+    context = {
+        "case": data,
+        "clocks": running_clocks(case),
+        "events": [event_out(e) for e in selectors.case_timeline(case)],
+        "forms": forms,
+        "revealed": revealed or {},
+        "reveal_reporter": may_reveal(scope, case, "reporter.phone"),
+        "reveal_parties": may_reveal(scope, case, "parties.phone"),
+    }
+    if "dispatch" in allowed:
+        suggested = suggest_lead_unit(case.category, case.region_id, timezone.now().astimezone(LOCAL).date())
+        context["suggested_unit"] = suggested.code if suggested else ""
+        context["units"] = list(Unit.objects.filter(active=True).order_by("path").values_list("code", "name"))
+    status = error.status if error else 200
+    return render(request, "cases/detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def take_action(request, number: str, action: str):
+    if action not in ACTION_FIELDS:
+        raise Http404
+    payload = payload_from(action, request.POST)
+    stored = []
+    try:
+        with transaction.atomic():
+            if action == "resolve":
+                for upload in request.FILES.getlist("evidence_files"):
+                    att = actions.add_attachment(
+                        request.user,
+                        number,
+                        kind="evidence",
+                        name=upload.name or "",
+                        content=upload.read(),
+                        content_type=upload.content_type or "",
+                    )
+                    stored.append(att)
+                chosen = [int(v) for v in request.POST.getlist("evidence") if v.isdigit()]
+                payload["evidence"] = chosen + [a.pk for a in stored]
+            actions.perform(request.user, number, action, payload)
+    except DomainError as e:
+        for att in stored:  # rolled back with the transaction: do not leave their files behind
+            att.file.delete(save=False)
+        if e.status in (403, 404):
+            raise  # not a form problem: the error page says so
+        return _render(request, number, failed=action, error=e)
+    messages.success(request, f"案件 {number} 已{TRANSITIONS[action].label}。")
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("cases:detail", number=number)
+
+
+@login_required
+@require_POST
+def reveal(request, number: str):
+    field = request.POST.get("field", "")
+    try:
+        value = actions.reveal(
+            request.user, number, {"field": field, "reason": request.POST.get("reason", "")}
+        )
+    except DomainError as e:
+        if e.status == 404 or not request.headers.get("HX-Request"):
+            raise
+        return render(request, "cases/_reveal_error.html", {"error": e}, status=e.status)
+    if request.headers.get("HX-Request"):
+        return render(request, "cases/_revealed.html", {"value": value})
+    return _render(request, number, revealed={field: value})
+
+
+@login_required
+def attachment(request, number: str, attachment_id: int):
+    att = selectors.case_attachment(request.user, number, attachment_id)
+    inline = request.GET.get("inline") == "1" and att.content_type.startswith("image/")
+    response = FileResponse(
+        att.file.open("rb"),
+        content_type=att.content_type,
+        as_attachment=not inline,
+        filename=att.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

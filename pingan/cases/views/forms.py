@@ -1,0 +1,130 @@
+"""The small form behind each action button: which fields it asks for, and how a POST becomes the
+action's payload. Validation itself stays in the action schemas (schemas.py), shared with the API."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.http import QueryDict
+
+from ..models import Case, FollowUp, WorkRecord
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, select, radio, checkbox, datetime, date, units, files
+    choices: tuple = ()
+    required: bool = False
+    hint: str = ""
+
+
+NOTE = Field("note", "说明", "textarea")
+REASON = Field("reason", "理由", "textarea", required=True)
+DECISION = (
+    Field("decision", "审批意见", "radio", (("approve", "同意"), ("deny", "不同意")), required=True),
+    Field("note", "审批说明", "textarea"),
+)
+OUTCOME = Field("outcome", "办理结果", "select", tuple(Case.Outcome.choices), required=True)
+
+ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
+    "update": (
+        Field("title", "标题"),
+        Field("description", "事项描述", "textarea"),
+        Field("address", "详细地址"),
+        Field("severity", "严重程度", "select", (("", "（不改）"), *Case.Severity.choices)),
+    ),
+    "accept": (NOTE,),
+    "reject": (REASON, Field("channel_advice", "告知反映人的正确渠道", "textarea")),
+    "merge": (Field("into", "并入案件编号", required=True, hint="如 PA-990122-2026-000123"), NOTE),
+    "withdraw": (REASON,),
+    "answer": (Field("summary", "答复内容", "textarea", required=True), OUTCOME),
+    "dispatch": (
+        Field("lead_unit", "牵头单位", "units", required=True, hint="已按分派规则预选，可改选"),
+        Field("co_units", "协办单位", "units", hint="可多选（按住 Ctrl 或 ⌘）"),
+        Field("designated", "指定承办（不得退单）", "checkbox"),
+        NOTE,
+    ),
+    "sign": (NOTE,),
+    "request_return": (REASON,),
+    "decide_return": DECISION,
+    "request_extension": (REASON, Field("new_due", "申请延至", "datetime", required=True)),
+    "decide_extension": DECISION,
+    "request_suspension": (REASON,),
+    "decide_suspension": DECISION,
+    "resume": (NOTE,),
+    "record_work": (
+        Field("kind", "方式", "select", tuple(WorkRecord.Kind.choices), required=True),
+        Field("content", "工作内容", "textarea", required=True),
+        Field("happened_at", "时间", "datetime", hint="不填则为现在"),
+    ),
+    "resolve": (
+        OUTCOME,
+        Field("summary", "办理情况", "textarea", required=True),
+        Field("evidence_files", "佐证材料", "files", hint="JPEG、PNG、HEIC 图片或 PDF，可多选"),
+        Field("agreement_terms", "调解协议内容", "textarea", hint="达成调解协议的填写"),
+        Field("agreement_performance_due", "协议履行期限", "date"),
+        Field("agreement_judicial_confirmation", "已申请司法确认", "checkbox"),
+    ),
+    "check_pass": (NOTE,),
+    "check_fail": (Field("reason", "退回返工的理由", "textarea", required=True),),
+    "follow_up": (
+        Field("satisfaction", "满意度", "radio", tuple(FollowUp.Satisfaction.choices), required=True),
+        Field("resolved", "问题是否解决", "radio", (("true", "已解决"), ("false", "未解决")), required=True),
+        Field("note", "回访记录", "textarea"),
+    ),
+    "reopen": (REASON,),
+    "archive": (NOTE,),
+    "supervise": (
+        Field(
+            "level",
+            "督办级别",
+            "radio",
+            (("routine", "日常督办"), ("listed", "挂牌督办"), ("none", "解除督办")),
+            required=True,
+        ),
+        NOTE,
+    ),
+}
+
+# Actions whose button reads as a warning (they end or undo something).
+DANGER = {"reject", "withdraw", "merge", "check_fail", "reopen", "request_return"}
+
+
+def _local_datetime(value: str) -> str:
+    """A datetime-local input has no zone; the county works in Beijing time."""
+    return datetime.fromisoformat(value).isoformat() + "+08:00" if len(value) <= 19 else value
+
+
+def payload_from(action: str, post: QueryDict) -> dict:
+    payload: dict = {}
+    agreement: dict = {}
+    for f in ACTION_FIELDS.get(action, ()):
+        if f.kind == "files":
+            continue
+        if f.kind == "checkbox":
+            value: object = f.name in post
+        elif f.name == "co_units":
+            value = [v for v in post.getlist(f.name) if v]
+        else:
+            raw = post.get(f.name, "").strip()
+            if raw == "":
+                continue
+            value = raw
+            if f.kind == "datetime":
+                try:
+                    value = _local_datetime(raw)
+                except ValueError:
+                    value = raw  # the schema reports the bad format
+            elif f.name == "resolved":
+                value = raw == "true"
+        if f.name.startswith("agreement_"):
+            agreement[f.name.removeprefix("agreement_")] = value
+        else:
+            payload[f.name] = value
+    if agreement.get("terms"):
+        payload["agreement"] = agreement
+    version = post.get("version", "")
+    if isinstance(version, str) and version.isdigit():
+        payload["version"] = int(version)
+    return payload

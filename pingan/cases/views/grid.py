@@ -1,0 +1,99 @@
+"""网格上报: the grid worker's phone page: report what they see, with location and photos, and follow
+their own reports."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import redirect, render
+
+from pingan.accounts.scope import scope_of
+from pingan.core.errors import DomainError, forbidden
+from pingan.regions.models import Region
+
+from .. import actions
+from ..models import Case, Category, Stream
+from .display import running_clocks
+
+GRID_STREAMS = [(s, Stream(s).label) for s in actions.CREATE_ROLES["grid_worker"]]
+MY_REPORTS = 30
+
+
+def _my_grids(user) -> list[tuple[str, str]]:
+    codes = scope_of(user).regions_for("grid_worker")
+    if not codes:
+        return []
+    q = Q()
+    for code in codes:
+        q |= Q(code__startswith=code)
+    return list(
+        Region.objects.filter(q, level=Region.Level.GRID).order_by("code").values_list("code", "name")
+    )
+
+
+FORM_FIELDS = ("stream", "category", "title", "description", "region", "address", "lat", "lng")
+
+
+def _payload(post) -> dict:
+    payload = {k: post.get(k, "").strip() for k in FORM_FIELDS if post.get(k, "").strip()}
+    for k in ("lat", "lng"):
+        if k in payload:
+            payload[k] = payload[k][:12]
+    return payload
+
+
+@login_required
+def grid_report(request):
+    if "grid_worker" not in scope_of(request.user).roles:
+        raise forbidden("网格上报仅供网格员使用。")
+    error = None
+    if request.method == "POST":
+        stored = []
+        try:
+            with transaction.atomic():
+                case = actions.create_case(request.user, _payload(request.POST), channel=Case.Channel.GRID)
+                for photo in request.FILES.getlist("photos"):
+                    stored.append(
+                        actions.add_attachment(
+                            request.user,
+                            case.number,
+                            kind="photo",
+                            name=photo.name or "",
+                            content=photo.read(),
+                            content_type=photo.content_type or "",
+                        )
+                    )
+        except DomainError as e:
+            for att in stored:
+                att.file.delete(save=False)
+            error = e
+        else:
+            messages.success(request, f"已上报，编号 {case.number}。可在下方“我的上报”查看办理进度。")
+            return redirect("cases:grid")
+    mine = list(
+        Case.objects.visible_to(request.user)
+        .filter(reported_by=request.user)
+        .order_by("-id")
+        .values(
+            "number", "title", "status", "reported_at", "accept_due", "sign_due", "resolve_due", "check_due"
+        )[:MY_REPORTS]
+    )
+    for r in mine:
+        r["status_label"] = Case(status=r["status"]).get_status_display()
+        r["clocks"] = running_clocks(r)
+    categories = Category.objects.filter(active=True, stream__in=[s for s, _ in GRID_STREAMS]).order_by(
+        "code"
+    )
+    return render(
+        request,
+        "cases/grid.html",
+        {
+            "streams": GRID_STREAMS,
+            "categories": categories,
+            "grids": _my_grids(request.user),
+            "mine": mine,
+            "values": request.POST,
+            "error": error,
+        },
+        status=error.status if error else 200,
+    )

@@ -1,0 +1,43 @@
+"""What every staff page needs: the navigation for the user's roles."""
+
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from pingan.accounts.scope import scope_of
+
+# (label, url name, roles that see it; empty = everyone signed in)
+NAVIGATION = (
+    ("工作台", "home", ()),
+    ("案件台账", "cases:ledger", ()),
+    ("登记案件", "cases:new", ("dispatcher", "supervisor")),
+    ("网格上报", "cases:grid", ("grid_worker",)),
+    ("审批事项", "cases:inbox", ("unit_head", "dispatcher", "leader")),
+    ("督办案件", "cases:supervised", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
+    ("批量补录", "cases:import", ("dispatcher",)),
+)
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    roles = scope_of(user).roles
+    items: list[dict[str, Any]] = []
+    for label, name, needs in NAVIGATION:
+        if needs and not roles.intersection(needs):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:  # a page not built yet stays out of the menu
+            continue
+        items.append({"label": label, "url": url, "current": False})
+    # The current item is the longest menu URL the path falls under (/cases/grid/ is not the ledger).
+    matches = [
+        i
+        for i in items
+        if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(i["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["current"] = True
+    return {"nav_items": items, "user_roles": roles}

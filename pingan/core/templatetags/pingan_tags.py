@@ -1,0 +1,43 @@
+"""Template filters used across the staff pages (loaded as builtins)."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    """`mapping[key]` or None, for dicts and QueryDicts alike."""
+    if not mapping:
+        return None
+    return mapping.get(key)
+
+
+@register.filter
+def filesize(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{max(size // 1024, 1)} KB"
+
+
+@register.filter
+def party_field(party_id: int, name: str) -> str:
+    """The `reveal` field name of one party's value: parties.<id>.<name>."""
+    return f"parties.{party_id}.{name}"
+
+
+FIELD_LABELS = {
+    "stream": "业务类型", "category": "分类", "title": "标题", "description": "事项描述",
+    "channel": "来源渠道", "region": "地点", "address": "详细地址", "occurred_at": "发生时间",
+    "severity": "严重程度", "people_involved": "涉及人数", "reporter": "反映人", "name": "姓名",
+    "phone": "电话", "id_number": "身份证号", "parties": "当事人", "role": "身份", "_": "内容",
+}  # fmt: skip
+
+
+@register.filter
+def field_label(path: str) -> str:
+    """ "reporter.phone" → "反映人 电话", "parties.0.name" → "当事人 1 姓名": error fields for people."""
+    words = []
+    for part in str(path).split("."):
+        words.append(str(int(part) + 1) if part.isdigit() else FIELD_LABELS.get(part, part))
+    return " ".join(words)
