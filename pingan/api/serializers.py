@@ -194,4 +194,10 @@ def event_out(event: CaseEvent) -> dict[str, Any]:
     }
 
 
-EXTRA_LABELS = {"create": "登记", "attach": "上传附件", "escalate": "超期升级", "merged_in": "并入案件"}
+EXTRA_LABELS = {
+    "create": "登记",
+    "attach": "上传附件",
+    "escalate": "超期升级",
+    "merged_in": "并入案件",
+    "import": "补录",
+}

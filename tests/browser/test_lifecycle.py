@@ -65,6 +65,7 @@ def register_dispute(page: Page, live_server, county, title: str) -> str:
     page.locator("#i-rname").fill("李四")
     page.locator("#i-rphone").fill("13912345678")
     page.locator("#p0-name").fill("张三")
+    page.get_by_text("添加更多当事人").click()
     page.locator("#p1-role").select_option("respondent")
     page.locator("#p1-name").fill("王五")
     page.get_by_role("button", name="登记", exact=True).click()
