@@ -1,7 +1,7 @@
 """Seed N cases and time an export of the whole ledger (GET /cases/export.xlsx) for the dispatcher.
 
-    .venv/bin/python benchmarks/export.py --cases 20000            # SQLite, benchmarks/var/export-20000
-    .venv/bin/python benchmarks/export.py --cases 20000 --reuse    # skip seeding
+    .venv/bin/python benchmarks/export.py --cases 20000  # SQLite: benchmarks/var/export_sqlite-20000
+    .venv/bin/python benchmarks/export.py --cases 20000 --reuse  # skip seeding
     .venv/bin/python benchmarks/export.py --cases 20000 --db postgres
 
 The request runs in this process through Django's test client and the real view, so the time covers
@@ -17,19 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from run import ROOT, pingan, prepare
-
-
-def env_for(db: str, cases: int) -> dict:
-    env = dict(os.environ)
-    env["PINGAN_VAR"] = str(ROOT / "benchmarks" / "var" / f"export-{cases}")
-    if db == "postgres":
-        base = env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-        env["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/bench_export_{cases}"
-    else:
-        env.pop("DATABASE_URL", None)
-    env.setdefault("PINGAN_FIELD_KEY", "8w7dPq0kqUu2VbX1sWjv9bYJj3bqkM4C8xkBqQ5ZT0E=")
-    return env
+from run import env_for, pingan, prepare
 
 
 def peak_rss_mb() -> float:
@@ -80,7 +68,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--user", default="dispatcher")
     args = ap.parse_args()
-    env = env_for(args.db, args.cases)
+    env = env_for(args.db, args.cases, prefix="export_")
     if not args.reuse or not Path(env["PINGAN_VAR"]).exists():
         print(f"seeded {args.cases} cases in {prepare(args.db, args.cases, env):.1f} s", flush=True)
         analyze = "VACUUM ANALYZE" if args.db == "postgres" else "ANALYZE"

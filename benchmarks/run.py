@@ -20,13 +20,14 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 PORT = 8090
 
 
-def env_for(db: str, cases: int) -> dict:
+def env_for(db: str, cases: int, prefix: str = "") -> dict:
+    """The environment of one benchmark data set: its own var dir and, on PostgreSQL, its own database."""
     env = dict(os.environ)
-    env["PINGAN_VAR"] = str(ROOT / "benchmarks" / "var" / f"{db}-{cases}")
+    env["PINGAN_VAR"] = str(ROOT / "benchmarks" / "var" / f"{prefix}{db}-{cases}")
     env["PINGAN_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     if db == "postgres":
         base = env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-        env["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/bench_{cases}"
+        env["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/bench_{prefix}{cases}"
     else:
         env.pop("DATABASE_URL", None)
     env.setdefault("PINGAN_FIELD_KEY", "8w7dPq0kqUu2VbX1sWjv9bYJj3bqkM4C8xkBqQ5ZT0E=")
