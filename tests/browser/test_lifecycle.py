@@ -84,6 +84,13 @@ def test_a_dispute_from_intake_to_follow_up(new_page, live_server, live_county, 
     act(dispatcher, "分派")
     expect(dispatcher.locator(".case-head .badge").first).to_have_text("已分派")
 
+    leader = new_page()
+    login(leader, live_server, "leader")
+    open_case(leader, live_server, number)
+    act(leader, "督办", {"input[name=level][value=listed]": "", "textarea[name=note]": "请于一周内化解"})
+    leader.get_by_role("link", name="督办案件").click()
+    expect(leader.get_by_role("link", name="邻里排水沟渠纠纷")).to_be_visible()
+
     handler = new_page()
     login(handler, live_server, "handler")
     handler.get_by_role("link", name=re.compile("待签收")).click()
@@ -104,8 +111,12 @@ def test_a_dispute_from_intake_to_follow_up(new_page, live_server, live_county, 
     expect(handler.locator(".thumbs img")).to_have_js_property("naturalWidth", 2)
     snap(handler, "detail-resolved")
 
+    supervisor = new_page()
+    login(supervisor, live_server, "supervisor")
+    open_case(supervisor, live_server, number)
+    act(supervisor, "核查通过")
+
     open_case(dispatcher, live_server, number)
-    act(dispatcher, "核查通过")
     act(
         dispatcher,
         "回访",
@@ -113,7 +124,7 @@ def test_a_dispute_from_intake_to_follow_up(new_page, live_server, live_county, 
     )
     expect(dispatcher.locator(".case-head .badge").first).to_have_text("已结案")
     timeline = dispatcher.locator("#h-events + ol.timeline")
-    for step in ("登记", "受理", "分派", "签收", "记录工作", "办结反馈", "核查通过", "回访"):
+    for step in ("登记", "受理", "分派", "督办", "签收", "记录工作", "办结反馈", "核查通过", "回访"):
         expect(timeline).to_contain_text(step)
     assert Case.objects.get(number=number).follow_ups.get().satisfaction == "satisfied"
 
