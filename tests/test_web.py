@@ -317,3 +317,14 @@ def test_due_soon_lists_cases_whose_clock_runs_out_within_a_day(county, web):
     Case.objects.filter(number=later).update(accept_due=now + timedelta(days=3))
     html = _text(web("dispatcher").get("/cases/", {"due_soon": "true"}))
     assert soon in html and later not in html
+
+
+def test_the_menu_follows_the_users_roles(county, web):
+    def menu(username):
+        html = _text(web(username).get("/"))
+        return re.findall(r'<li><a href="[^"]+"(?: aria-current="page")?>([^<]+)</a></li>', html)
+
+    assert menu("dispatcher") == ["工作台", "案件台账", "登记案件", "审批事项", "督办案件", "批量补录"]
+    assert menu("handler") == ["工作台", "案件台账", "督办案件"]
+    assert menu("grid_worker") == ["工作台", "案件台账", "网格上报"]
+    assert "批量补录" not in menu("leader") and "审批事项" in menu("leader")
