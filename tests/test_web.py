@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from django.db import connection
 from django.test import Client
@@ -172,15 +173,21 @@ def open_jpeg():
     return _Ctx()
 
 
-def test_a_failed_action_shows_its_error_and_writes_nothing(county, web):
+def test_a_failed_action_shows_its_error_and_writes_nothing(county, web, settings):
     number = _dispatched(county)
     h = web("handler")
     h.post(f"/cases/{number}/actions/sign/", {})
+
+    def files():
+        return {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+
+    before = files()
     with open_jpeg() as photo:
         r = h.post(f"/cases/{number}/actions/resolve/", {"outcome": "resolved", "evidence_files": photo})
     assert r.status_code == 400 and "此项必填" in _text(r)
     case = Case.objects.get(number=number)
     assert case.status == "in_progress" and not case.attachments.exists()
+    assert files() == before  # the evidence rolled back with the action leaves no file behind
 
 
 def test_stale_form_is_a_version_conflict(county, web):

@@ -64,12 +64,14 @@ def _event(
 # ---------------------------------------------------------------- creation
 
 
-def _next_number(county: str, year: int) -> str:
-    # The row lock serialises numbering per county and year until the case is committed.
+def reserve_numbers(county: str, year: int, count: int = 1) -> list[str]:
+    """The next `count` case numbers of a county and year, never reused. The row lock serialises
+    numbering per county and year until the cases are committed."""
     serial, _ = CaseSerial.objects.select_for_update().get_or_create(county=county, year=year)
-    serial.last += 1
+    first = serial.last + 1
+    serial.last += count
     serial.save(update_fields=["last"])
-    return f"PA-{county}-{year}-{serial.last:06d}"
+    return [f"PA-{county}-{year}-{n:06d}" for n in range(first, serial.last + 1)]
 
 
 def _resolve_category(stream: str, code: str | None, field: str = "category") -> Category | None:
@@ -129,7 +131,7 @@ def create_case(user: User, payload: dict | BaseModel, *, channel: str | None = 
         case = build_case(data, user, category=category, region=region, reported_at=now, channel=channel)
         case.accept_due = step_due(case, "accept", now)
         # Numbering takes a row lock held until commit: take it as late as possible.
-        case.number = _next_number(region.code[:6], now.astimezone(LOCAL).year)
+        case.number = reserve_numbers(region.code[:6], now.astimezone(LOCAL).year)[0]
         case.save()
         if data.reporter:
             Reporter.objects.create(case=case, **data.reporter.model_dump())

@@ -31,9 +31,9 @@ from pingan.core.validation import field_errors
 from pingan.regions.models import Region
 
 from . import schemas as s
-from .actions import _event, _resolve_category, _resolve_region, build_case
+from .actions import _event, _resolve_category, _resolve_region, build_case, reserve_numbers
 from .clocks import LOCAL
-from .models import Case, CaseSerial, Category, Reporter, Status, Stream
+from .models import Case, Category, Reporter, Status, Stream
 from .rules import step_due
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -551,18 +551,13 @@ def _new_case(user: User, row: HistoricalCase, lookups: _Lookups) -> Case:
 
 
 def _number(cases: list[Case]) -> None:
-    """Numbers as `actions._next_number` gives them (county and year of registration), reserved in one
-    step per county and year under the same row lock; locks taken in a fixed order."""
+    """Numbers by county and year of registration, as `create_case` gives them; locks in a fixed order."""
     wanted: dict[tuple[str, int], list[Case]] = {}
     for case in cases:
-        key = (case.region_id[:6], case.reported_at.astimezone(LOCAL).year)
-        wanted.setdefault(key, []).append(case)
+        wanted.setdefault((case.region_id[:6], case.reported_at.astimezone(LOCAL).year), []).append(case)
     for (county, year), group in sorted(wanted.items()):
-        serial, _ = CaseSerial.objects.select_for_update().get_or_create(county=county, year=year)
-        for n, case in enumerate(group, start=serial.last + 1):
-            case.number = f"PA-{county}-{year}-{n:06d}"
-        serial.last += len(group)
-        serial.save(update_fields=["last"])
+        for case, number in zip(group, reserve_numbers(county, year, len(group)), strict=True):
+            case.number = number
 
 
 def _event_data(row: HistoricalCase, case: Case, file_name: str) -> dict[str, Any]:

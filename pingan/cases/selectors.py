@@ -14,7 +14,7 @@ from pingan.accounts.scope import scope_of
 from pingan.core.errors import invalid, not_found
 from pingan.regions.models import Unit, subtree_q
 
-from .models import Attachment, Case, CaseEvent, CaseRequest, Category, Status
+from .models import Attachment, Case, CaseEvent, CaseRequest, Category
 from .models.case import OPEN_STATUSES, due_soon_q, overdue_q
 from .workflow import REGION_ROLES, TRANSITIONS
 
@@ -256,6 +256,4 @@ def supervised_cases(user) -> list[dict]:
         .order_by("supervision_level", "resolve_due", "id")  # "listed" sorts before "routine"
         .values(*fields)[:SUPERVISED_LIMIT]
     )
-    for r in rows:
-        r["status_label"] = Status(r["status"]).label
     return rows

@@ -9,12 +9,11 @@ from django.utils import timezone
 
 from pingan.accounts.models import RoleGrant
 from pingan.accounts.scope import scope_of
-from pingan.api.serializers import STATUS_LABELS
 from pingan.cases import selectors
 from pingan.cases.clocks import missing_holiday_years
 from pingan.cases.models import Case, Status
 from pingan.cases.models.case import OPEN_STATUSES, due_soon_q, overdue_q
-from pingan.cases.views.display import running_clocks
+from pingan.cases.views.display import for_display
 
 RECENT = 8
 ROW_FIELDS = ("number", "title", "status", "overdue", "accept_due", "sign_due", "resolve_due", "check_due")
@@ -52,10 +51,7 @@ def home(request):
 
 def _rows(qs, n: int) -> list[dict]:
     rows = list(selectors.with_overdue(qs).order_by("-id").values(*ROW_FIELDS)[:n])
-    for r in rows:
-        r["status_label"] = STATUS_LABELS[r["status"]]
-        r["clocks"] = running_clocks(r)
-    return rows
+    return for_display(rows)
 
 
 def _tiles(counts: dict, roles: set[str]) -> list[dict]:

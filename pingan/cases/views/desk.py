@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .. import selectors
-from .display import running_clocks
+from .display import for_display
 from .forms import DECISION
 
 
@@ -28,9 +28,8 @@ def supervised(request):
     PINGAN_LISTED_REPORT_DAYS days, counted from the later of its last work record and its listing."""
     now = timezone.now()
     interval = timedelta(days=settings.PINGAN_LISTED_REPORT_DAYS)
-    rows = selectors.supervised_cases(request.user)
+    rows = for_display(selectors.supervised_cases(request.user))
     for r in rows:
-        r["clocks"] = running_clocks(r)
         if r["supervision_level"] == "listed":
             since = max(
                 d for d in (r["last_progress"], r["supervised_at"], r["reported_at"]) if d is not None

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from ..rules import suggest_lead_unit
 from ..workflow import TRANSITIONS, may_reveal
 from .display import running_clocks
 from .forms import ACTION_FIELDS, DANGER, payload_from
+from .uploads import atomic_with_uploads
 
 
 @login_required
@@ -67,26 +67,14 @@ def take_action(request, number: str, action: str):
     if action not in ACTION_FIELDS:
         raise Http404
     payload = payload_from(action, request.POST)
-    stored = []
     try:
-        with transaction.atomic():
+        with atomic_with_uploads(request.user) as uploads:
             if action == "resolve":
-                for upload in request.FILES.getlist("evidence_files"):
-                    att = actions.add_attachment(
-                        request.user,
-                        number,
-                        kind="evidence",
-                        name=upload.name or "",
-                        content=upload.read(),
-                        content_type=upload.content_type or "",
-                    )
-                    stored.append(att)
                 chosen = [int(v) for v in request.POST.getlist("evidence") if v.isdigit()]
-                payload["evidence"] = chosen + [a.pk for a in stored]
+                files = request.FILES.getlist("evidence_files")
+                payload["evidence"] = chosen + uploads.store(number, files, "evidence")
             actions.perform(request.user, number, action, payload)
     except DomainError as e:
-        for att in stored:  # rolled back with the transaction: do not leave their files behind
-            att.file.delete(save=False)
         if e.status in (403, 404):
             raise  # not a form problem: the error page says so
         return _render(request, number, failed=action, error=e)

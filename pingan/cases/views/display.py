@@ -1,6 +1,6 @@
 """How a case's state reads on a page: which clocks run and what they say."""
 
-from ..models import Status
+from ..models import Status, Stream
 
 CLOCK_LABELS = {"accept_due": "受理", "sign_due": "签收", "resolve_due": "办结", "check_due": "核查"}
 
@@ -12,6 +12,16 @@ RUNNING: dict[str, tuple[str, ...]] = {
     Status.IN_PROGRESS: ("resolve_due",),
     Status.RESOLVED: ("check_due",),
 }
+
+
+def for_display(rows: list[dict]) -> list[dict]:
+    """Ledger-shaped rows with their Chinese labels and running clocks, for any list of cases."""
+    for row in rows:
+        row["status_label"] = Status(row["status"]).label
+        if "stream" in row:
+            row["stream_label"] = Stream(row["stream"]).label
+        row["clocks"] = running_clocks(row)
+    return rows
 
 
 def running_clocks(row) -> list[dict]:

@@ -3,7 +3,6 @@ their own reports."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import redirect, render
 
@@ -13,7 +12,8 @@ from pingan.regions.models import Region
 
 from .. import actions
 from ..models import Case, Category, Stream
-from .display import running_clocks
+from .display import for_display
+from .uploads import atomic_with_uploads
 
 GRID_STREAMS = [(s, Stream(s).label) for s in actions.CREATE_ROLES["grid_worker"]]
 MY_REPORTS = 30
@@ -48,24 +48,11 @@ def grid_report(request):
         raise forbidden("网格上报仅供网格员使用。")
     error = None
     if request.method == "POST":
-        stored = []
         try:
-            with transaction.atomic():
+            with atomic_with_uploads(request.user) as uploads:
                 case = actions.create_case(request.user, _payload(request.POST), channel=Case.Channel.GRID)
-                for photo in request.FILES.getlist("photos"):
-                    stored.append(
-                        actions.add_attachment(
-                            request.user,
-                            case.number,
-                            kind="photo",
-                            name=photo.name or "",
-                            content=photo.read(),
-                            content_type=photo.content_type or "",
-                        )
-                    )
+                uploads.store(case.number, request.FILES.getlist("photos"), "photo")
         except DomainError as e:
-            for att in stored:
-                att.file.delete(save=False)
             error = e
         else:
             messages.success(request, f"已上报，编号 {case.number}。可在下方“我的上报”查看办理进度。")
@@ -78,9 +65,7 @@ def grid_report(request):
             "number", "title", "status", "reported_at", "accept_due", "sign_due", "resolve_due", "check_due"
         )[:MY_REPORTS]
     )
-    for r in mine:
-        r["status_label"] = Case(status=r["status"]).get_status_display()
-        r["clocks"] = running_clocks(r)
+    for_display(mine)
     categories = Category.objects.filter(active=True, stream__in=[s for s, _ in GRID_STREAMS]).order_by(
         "code"
     )

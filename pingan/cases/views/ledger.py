@@ -8,13 +8,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from pingan.accounts.models import SavedFilter
-from pingan.api.serializers import STATUS_LABELS, STREAM_LABELS
 from pingan.core.errors import DomainError
 from pingan.regions.models import Region, Unit
 
 from .. import selectors
 from ..models import Category, Status, Stream
-from .display import running_clocks
+from .display import for_display
 from .params import filter_query, ledger_filter
 
 PAGE_SIZE = 50
@@ -35,10 +34,7 @@ def ledger(request):
         )
     except DomainError as e:
         error, rows, next_cursor = e, [], None
-    for row in rows:
-        row["clocks"] = running_clocks(row)
-        row["stream_label"] = STREAM_LABELS[row["stream"]]
-        row["status_label"] = STATUS_LABELS[row["status"]]
+    for_display(rows)
     query = filter_query(request.GET)
     sort = request.GET.get("sort", "-id")
     return render(
