@@ -40,6 +40,12 @@ SECRET_KEY = os.environ.get("PINGAN_SECRET_KEY") or _secret_from_file(
 FIELD_KEY = os.environ.get("PINGAN_FIELD_KEY", "")
 FIELD_KEY_FILE = VAR_DIR / "field.key"
 
+# Receipt codes are kept only as HMAC-SHA256 under this key (DESIGN §8). Losing it makes every
+# receipt unreadable, so it lives beside the field key and must be backed up with it.
+RECEIPT_KEY = os.environ.get("PINGAN_RECEIPT_KEY") or _secret_from_file(
+    "receipt.key", lambda: secrets.token_urlsafe(32)
+)
+
 ALLOWED_HOSTS = [h for h in os.environ.get("PINGAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 COUNTY_CODE = os.environ.get("PINGAN_COUNTY_CODE", "")
 
@@ -59,7 +65,9 @@ INSTALLED_APPS = [
     "pingan.accounts",
     "pingan.audit",
     "pingan.cases",
+    "pingan.portal",
     "pingan.demo",
+    "pingan.open311",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +197,30 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PINGAN_MAX_UPLOAD_BYTES = int(os.environ.get("PINGAN_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+PINGAN_MAX_IMAGE_PIXELS = int(os.environ.get("PINGAN_MAX_IMAGE_PIXELS", str(40_000_000)))
+
+# The cache holds the public path's rate-limit counters. The database cache works on one machine with
+# several workers; set PINGAN_CACHE_URL=redis://… when running more than one machine.
+if os.environ.get("PINGAN_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["PINGAN_CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "pingan_cache"}
+    }
+
+# Public path (portal and public API; Open311 clients hold an api key): limits per client and window.
+# Behind a reverse proxy set PINGAN_CLIENT_ADDRESS_HEADER (e.g. HTTP_X_REAL_IP) to tell clients apart;
+# the address is only ever hashed, never stored (DESIGN §8).
+PINGAN_CLIENT_ADDRESS_HEADER = os.environ.get("PINGAN_CLIENT_ADDRESS_HEADER", "")
+PINGAN_PUBLIC_WINDOW_SECONDS = int(os.environ.get("PINGAN_PUBLIC_WINDOW_SECONDS", "900"))
+PINGAN_PUBLIC_LOOKUP_FAILURES = int(os.environ.get("PINGAN_PUBLIC_LOOKUP_FAILURES", "10"))
+PINGAN_PUBLIC_SUBMISSIONS = int(os.environ.get("PINGAN_PUBLIC_SUBMISSIONS", "10"))
+PINGAN_PUBLIC_MESSAGES = int(os.environ.get("PINGAN_PUBLIC_MESSAGES", "30"))
 
 TASKS = {
     "default": {

@@ -1,7 +1,9 @@
+import io
 import json
 
 import pytest
 from django.test import Client
+from PIL import Image
 
 from pingan.accounts.models import ApiToken
 from pingan.demo.county import build_county, create_role_users
@@ -63,7 +65,14 @@ def web(county):
     return login
 
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+# A real, decodable photo: uploads are decoded and re-encoded, so magic bytes alone no longer pass.
+JPEG = _jpeg()
 
 
 def case_body(county, **overrides):

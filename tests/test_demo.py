@@ -24,3 +24,14 @@ def test_seed_makes_every_state_with_consistent_histories(db, capsys):
     # The seeded overdue cases are what the first sweep escalates, and only once.
     assert sweep()["escalations"] > 0
     assert sweep()["escalations"] == 0
+
+
+def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
+    from pingan.cases.public import find_receipt
+
+    call_command("demo", "--cases", "40", "--no-serve")
+    out = capsys.readouterr().out
+    assert "dispatcher" in out and "/portal/" in out
+    code = out.split("查询码 ")[1].split("，")[0]
+    receipt = find_receipt(code)
+    assert receipt is not None and receipt.case.channel == "portal" and receipt.case.has_receipt

@@ -18,6 +18,9 @@ class Scope:
     user_id: int | None
     region_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unit_ids: dict[str, frozenset[int]] = field(default_factory=dict)
+    # Codes of every unit a grant touches: the granted units, their ancestors and the units below them.
+    # A tip naming any of these units is not shown to this user (回避).
+    unit_codes: frozenset[str] = frozenset()
 
     @property
     def roles(self) -> set[str]:
@@ -70,6 +73,7 @@ def scope_of(user) -> Scope:
             for p in all_paths:
                 q |= Q(path__startswith=p)
             below = list(Unit.objects.filter(q).values_list("id", "path"))
+            scope.unit_codes = frozenset(c for _, path in below for c in path.strip("/").split("/") if c)
             scope.unit_ids = {
                 role: frozenset(uid for uid, path in below if any(path.startswith(p) for p in paths))
                 for role, paths in unit_paths.items()

@@ -161,6 +161,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
                     "resolved": f.resolved,
                     "note": f.note,
                     "at": f.at,
+                    "by_public": f.by_id is None,  # rated by the reporter with their receipt
                 }
                 for f in case.follow_ups.all()
             ],
@@ -173,10 +174,44 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
                 if agreement
                 else None
             ),
+            "has_receipt": case.has_receipt,
+            "purged_at": case.purged_at,
+            "public_messages": _public_messages(case),
+            "exclusions": _exclusions(case),
             "allowed_actions": allowed_actions(scope, case),
         }
     )
     return data
+
+
+def _public_messages(case: Case) -> list[dict[str, Any]]:
+    """The conversation with a reporter who holds a receipt (only such cases have one)."""
+    if not case.has_receipt:
+        return []
+    return [
+        {
+            "id": m.pk,
+            "direction": m.direction,
+            "direction_label": m.get_direction_display(),
+            "text": m.text,
+            "author": m.author.username if m.author else "",
+            "at": m.at,
+        }
+        for m in case.public_messages.select_related("author")
+    ]
+
+
+def _exclusions(case: Case) -> dict[str, list[dict[str, str]]] | None:
+    """Who a tip is kept from (回避); None for other streams."""
+    if case.stream != "tip":
+        return None
+    rows = list(case.exclusions.select_related("unit", "user"))
+    return {
+        "units": [{"code": e.unit.code, "name": e.unit.name} for e in rows if e.unit],
+        "users": [
+            {"username": e.user.username, "name": e.user.full_name or e.user.username} for e in rows if e.user
+        ],
+    }
 
 
 def event_out(event: CaseEvent) -> dict[str, Any]:
@@ -200,4 +235,7 @@ EXTRA_LABELS = {
     "escalate": "超期升级",
     "merged_in": "并入案件",
     "import": "补录",
+    "public_message": "群众留言",
+    "public_feedback": "群众评价",
+    "purge": "到期清除个人信息",
 }

@@ -32,9 +32,11 @@ from .models import (
     Category,
     FollowUp,
     Party,
+    PublicMessage,
     Reporter,
     Status,
     Stream,
+    TipExclusion,
     WorkRecord,
 )
 from .rules import due_from, limit_snapshot, step_due, suggest_lead_unit, time_limit
@@ -48,10 +50,17 @@ CREATE_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _event(
-    case: Case, actor: User | None, action: str, from_status: str, data: dict | None = None
+def log_event(
+    case: Case,
+    actor: User | None,
+    action: str,
+    from_status: str,
+    data: dict | None = None,
+    *,
+    actor_name: str | None = None,
 ) -> CaseEvent:
-    name = actor.username if actor else "system"
+    """The CaseEvent and audit entry of a change, and its notice once committed."""
+    name = actor.username if actor else (actor_name or "system")
     event = CaseEvent.objects.create(
         case=case, action=action, actor=name, from_status=from_status, to_status=case.status, data=data or {}
     )
@@ -74,7 +83,7 @@ def reserve_numbers(county: str, year: int, count: int = 1) -> list[str]:
     return [f"PA-{county}-{year}-{n:06d}" for n in range(first, serial.last + 1)]
 
 
-def _resolve_category(stream: str, code: str | None, field: str = "category") -> Category | None:
+def resolve_category(stream: str, code: str | None, field: str = "category") -> Category | None:
     if not code:
         return None
     category = Category.objects.select_related("parent").filter(code=code, active=True).first()
@@ -85,7 +94,7 @@ def _resolve_category(stream: str, code: str | None, field: str = "category") ->
     return category
 
 
-def _resolve_region(code: str, user: User, roles: tuple[str, ...], field: str = "region") -> Region:
+def resolve_region(code: str, user: User, roles: tuple[str, ...], field: str = "region") -> Region:
     region = Region.objects.filter(code=code).first()
     if region is None:
         raise invalid({field: f"区划代码 {code} 不存在"})
@@ -125,8 +134,8 @@ def create_case(user: User, payload: dict | BaseModel, *, channel: str | None = 
     if not roles:
         raise forbidden("您没有登记此类事项的权限。")
     with transaction.atomic():
-        category = _resolve_category(data.stream, data.category)
-        region = _resolve_region(data.region, user, roles)
+        category = resolve_category(data.stream, data.category)
+        region = resolve_region(data.region, user, roles)
         now = timezone.now()
         case = build_case(data, user, category=category, region=region, reported_at=now, channel=channel)
         case.accept_due = step_due(case, "accept", now)
@@ -137,7 +146,7 @@ def create_case(user: User, payload: dict | BaseModel, *, channel: str | None = 
             Reporter.objects.create(case=case, **data.reporter.model_dump())
         for p in data.parties:
             Party.objects.create(case=case, **p.model_dump())
-        _event(case, user, "create", "", {"channel": case.channel, "stream": case.stream})
+        log_event(case, user, "create", "", {"channel": case.channel, "stream": case.stream})
     return case
 
 
@@ -192,10 +201,10 @@ def _update(case, user, p: s.UpdateIn):
     changed = {}
     fields = p.model_dump(exclude_unset=True, exclude={"version"})
     if "category" in fields:
-        case.category = _resolve_category(case.stream, fields.pop("category"))
+        case.category = resolve_category(case.stream, fields.pop("category"))
         changed["category"] = case.category.code if case.category else None
     if "region" in fields:
-        case.region = _resolve_region(fields.pop("region"), user, ("dispatcher",))
+        case.region = resolve_region(fields.pop("region"), user, ("dispatcher",))
         changed["region"] = case.region.code
     for name, value in fields.items():
         setattr(case, name, value)
@@ -279,11 +288,16 @@ def _dispatch(case, user, p: s.DispatchIn):
             raise invalid({"lead_unit": "没有适用的分派规则，请指定牵头单位"})
         lead = suggested
     co_units = [_unit(code, "co_units") for code in dict.fromkeys(p.co_units) if code != lead.code]
+    excluded = set(case.exclusions.filter(unit__isnull=False).values_list("unit__code", flat=True))
+    if lead.code in excluded or excluded & {u.code for u in co_units}:
+        raise invalid({"lead_unit": "该线索已对此单位设置回避，不能分派给它"})
     handler = None
     if p.handler:
         handler = User.objects.filter(username=p.handler, is_active=True).first()
         if handler is None or not scope_of(handler).covers_unit("handler", lead.pk):
             raise invalid({"handler": "该承办人不属于牵头单位"})
+        if case.exclusions.filter(user=handler).exists():
+            raise invalid({"handler": "该线索已对此人设置回避"})
     case.status = Status.DISPATCHED
     case.lead_unit = lead
     case.handler = handler
@@ -461,6 +475,36 @@ def _supervise(case, user, p: s.SuperviseIn):
     return {"level": p.level, "note": p.note}
 
 
+@action("reply", s.ReplyIn)
+def _reply(case, user, p: s.ReplyIn):
+    """A reply the reporter reads with their receipt; it must say nothing internal."""
+    msg = PublicMessage.objects.create(
+        case=case, direction=PublicMessage.Direction.OUT, text=p.text, author=user
+    )
+    return {"message": msg.pk, "text": p.text}
+
+
+@action("exclude", s.ExcludeIn)
+def _exclude(case, user, p: s.ExcludeIn):
+    """Units and users named in a tip as involved (回避): replaces the list."""
+    units = [_unit(code, "units") for code in dict.fromkeys(p.units)]
+    if case.lead_unit_id and any(u.pk == case.lead_unit_id for u in units):
+        raise invalid({"units": "牵头单位不能列为回避单位，请先退回后重新分派"})
+    users = []
+    for name in dict.fromkeys(p.users):
+        found = User.objects.filter(username=name).first()
+        if found is None:
+            raise invalid({"users": f"用户 {name} 不存在"})
+        users.append(found)
+    if case.handler_id and any(u.pk == case.handler_id for u in users):
+        raise invalid({"users": "承办人不能列为回避人员，请先退回后重新分派"})
+    case.exclusions.all().delete()
+    TipExclusion.objects.bulk_create(
+        [TipExclusion(case=case, unit=u) for u in units] + [TipExclusion(case=case, user=u) for u in users]
+    )
+    return {"units": [u.code for u in units], "users": [u.username for u in users], "reason": p.reason}
+
+
 assert set(HANDLERS) == set(TRANSITIONS), set(TRANSITIONS) ^ set(HANDLERS)  # noqa: S101
 
 
@@ -514,7 +558,7 @@ def perform(user: User, number: str, name: str, payload: dict) -> Case:
             _clear_overdue(case)  # a new step starts with a clean escalation ladder
         case.version += 1
         case.save()
-        _event(case, user, name, from_status, event_data)
+        log_event(case, user, name, from_status, event_data)
     return case
 
 
@@ -560,7 +604,7 @@ def add_attachment(
         if not case.is_open:
             raise invalid_transition("案件已结束，不能再上传附件。")
         att = store_attachment(case, user, kind=kind, name=name, content=content, content_type=content_type)
-        _event(
+        log_event(
             case, user, "attach", case.status, {"attachment": att.pk, "kind": kind, "name": att.original_name}
         )
     return att

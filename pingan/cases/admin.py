@@ -1,4 +1,4 @@
-"""Configuration (categories, time limits, routing, calendar) is edited here.
+"""Configuration (categories, time limits, routing, calendar, retention) is edited here.
 
 Cases themselves are read-only in the admin: writes go through the workflow actions.
 """
@@ -6,7 +6,7 @@ Cases themselves are read-only in the admin: writes go through the workflow acti
 from django.contrib import admin, messages
 
 from .clocks import clear_calendar_cache, missing_holiday_years
-from .models import CalendarDay, Case, CaseEvent, Category, RoutingRule, TimeLimitRule
+from .models import CalendarDay, Case, CaseEvent, Category, RetentionPolicy, RoutingRule, TimeLimitRule
 
 
 class TimeLimitInline(admin.TabularInline):
@@ -60,6 +60,16 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         clear_calendar_cache()
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    list_display = ["stream", "days"]
+    list_editable = ["days"]
+
+    def has_delete_permission(self, request, obj=None):
+        # One row per stream; without it `pingan purge` keeps that stream's personal data for ever.
+        return False
 
 
 class EventInline(admin.TabularInline):

@@ -95,3 +95,22 @@ def load_holidays(apps) -> int:
     ]
     CalendarDay.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+# Days an ended case keeps its personal data and files; editable in the admin (保存期限).
+# Petitions and disputes follow the longer keeping of their files (信访、调解卷宗); public reports less.
+RETENTION_DAYS = {
+    "dispute": 3650,
+    "petition": 3650,
+    "request": 1095,
+    "hazard": 1095,
+    "grid_event": 1095,
+    "tip": 1825,
+    "rectification": 1825,
+}
+
+
+def load_retention(apps) -> None:
+    RetentionPolicy = apps.get_model("cases", "RetentionPolicy")
+    for stream, days in RETENTION_DAYS.items():
+        RetentionPolicy.objects.get_or_create(stream=stream, defaults={"days": days})

@@ -31,7 +31,7 @@ from pingan.core.validation import field_errors
 from pingan.regions.models import Region
 
 from . import schemas as s
-from .actions import _event, _resolve_category, _resolve_region, build_case, reserve_numbers
+from .actions import build_case, log_event, reserve_numbers, resolve_category, resolve_region
 from .clocks import LOCAL
 from .models import Case, Category, Reporter, Status, Stream
 from .rules import step_due
@@ -340,10 +340,10 @@ class _Lookups:
         return value
 
     def category(self, stream: str, code: str | None) -> Category | None:
-        return self._get(("category", f"{stream}:{code}"), lambda: _resolve_category(stream, code))
+        return self._get(("category", f"{stream}:{code}"), lambda: resolve_category(stream, code))
 
     def region(self, code: str) -> Region:
-        return self._get(("region", code), lambda: _resolve_region(code, self.user, ("dispatcher",)))
+        return self._get(("region", code), lambda: resolve_region(code, self.user, ("dispatcher",)))
 
 
 class _Checker:
@@ -492,7 +492,7 @@ def _duplicates(user: User, rows: list[HistoricalCase]) -> list[RowError]:
 
 def import_cases(user: User, rows: list[HistoricalCase], *, file_name: str = "") -> list[Case]:
     """Register checked historical rows in one transaction, all or nothing; each case gets its
-    "import" event and audit entry through `actions._event`.
+    "import" event and audit entry through `actions.log_event`.
 
     The cases themselves go in with bulk inserts rather than one `create_case` each: that cost 17 ms a
     row on our busy two-core box (a category, region, time-limit and serial query per case), so 5,000
@@ -519,7 +519,7 @@ def import_cases(user: User, rows: list[HistoricalCase], *, file_name: str = "")
             batch_size=BULK_SIZE,
         )
         for row, case in zip(rows, cases, strict=True):
-            _event(case, user, "import", "", _event_data(row, case, file_name))
+            log_event(case, user, "import", "", _event_data(row, case, file_name))
         record(
             user.username,
             "case.import_file",

@@ -18,4 +18,9 @@ def holders(case: Case, role: str) -> list[User]:
     else:
         prefixes = [case.region_id[:n] for n in (6, 9, 12, 15) if n <= len(case.region_id)]
         grants = RoleGrant.objects.filter(role=role, region_id__in=prefixes)
-    return list(User.objects.filter(is_active=True, grants__in=grants).distinct())
+    users = list(User.objects.filter(is_active=True, grants__in=grants).distinct())
+    if case.stream == "tip" and case.exclusions.exists():
+        from .tips import is_excluded  # a notice would tell an excluded person the tip exists
+
+        users = [u for u in users if not is_excluded(u, case)]
+    return users

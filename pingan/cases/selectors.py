@@ -3,7 +3,7 @@
 import base64
 import json
 from datetime import datetime
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from django.db.models import BooleanField, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as SqlCase
@@ -185,8 +185,15 @@ def case_detail(user, number: str) -> Case:
         .first()
     )
     if case is None:
-        raise not_found()
+        _refused(user, number)
     return case
+
+
+def _refused(user, number: str) -> NoReturn:
+    from .tips import note_refused
+
+    note_refused(user, number)
+    raise not_found()
 
 
 def case_timeline(case: Case) -> list[CaseEvent]:
@@ -197,7 +204,7 @@ def case_timeline(case: Case) -> list[CaseEvent]:
 def case_events(user, number: str) -> list[CaseEvent]:
     case = Case.objects.visible_to(user).filter(number=number).only("pk").first()
     if case is None:
-        raise not_found()
+        _refused(user, number)
     return case_timeline(case)
 
 
@@ -211,7 +218,7 @@ def case_attachment(user, number: str, attachment_id: int) -> Attachment:
         .first()
     )
     if att is None:
-        raise not_found()
+        _refused(user, number)
     return att
 
 

@@ -16,6 +16,8 @@ EVENT_NOTICES = {
     "check_fail": ("handler", "核查未通过，请返工"),
     "reopen": ("handler", "案件重新办理"),
     "supervise": ("handler", "案件被督办"),
+    "public_message": ("dispatcher", "群众通过查询码留言"),
+    "public_feedback": ("dispatcher", "群众评价了办理结果"),
 }
 LEVEL_LABELS = {1: "承办人", 2: "单位负责人", 3: "受理分派员", 4: "领导"}
 

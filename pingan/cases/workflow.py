@@ -47,6 +47,10 @@ TRANSITIONS: dict[str, Transition] = {
     "reopen": Transition("重新办理", (S.CLOSED,), ("dispatcher", "leader")),
     "archive": Transition("归档", (S.CLOSED,), ("dispatcher",)),
     "supervise": Transition("督办", OPEN_STATUSES, ("leader", "supervisor")),
+    "reply": Transition(
+        "答复群众", (*OPEN_STATUSES, S.CLOSED, S.REJECTED, S.WITHDRAWN, S.MERGED), ("dispatcher", "handler")
+    ),
+    "exclude": Transition("设置回避", OPEN_STATUSES, ("dispatcher", "custodian")),
 }
 
 
@@ -81,6 +85,12 @@ def is_legal(case: Case, action: str) -> bool:
     if case.status not in t.from_states:
         return False
     if action == "request_return" and case.designated:
+        return False
+    if case.purged_at is not None and action != "archive":
+        return False  # a tombstone: its people and files are gone, nothing is left to work on
+    if action == "reply" and not case.has_receipt:
+        return False  # only a reporter holding a receipt can read a reply
+    if action == "exclude" and case.stream != "tip":
         return False
     verb, _, kind = action.partition("_")
     if kind in REQUEST_KINDS and verb in ("request", "decide"):

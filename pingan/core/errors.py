@@ -9,13 +9,22 @@ from typing import Any
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, code: str, message: str, *, status: int | None = None, fields: dict | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        fields: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         if status is not None:
             self.status = status
         self.fields = fields or {}
+        self.headers = headers or {}  # e.g. Retry-After on a 429
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}

@@ -1,4 +1,5 @@
-"""Every staff page holds together on a 360 px phone and a 1920 px wall screen, and works by keyboard."""
+"""Every staff and portal page holds together on a 360 px phone and a 1920 px wall screen, and staff
+pages work by keyboard."""
 
 import pytest
 from playwright.sync_api import expect
@@ -19,6 +20,19 @@ def test_pages_fit_the_screen(new_page, live_server, live_county, viewport):
     page = new_page(viewport=viewport)
     login(page, live_server, "dispatcher")
     for path in (*PAGES, f"/cases/{number}/"):
+        page.goto(live_server.url + path)
+        expect(page.locator("h1").first).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], (path, width)
+
+
+PORTAL_PAGES = ("/portal/", "/portal/new/request/", "/portal/new/hazard/", "/portal/new/tip/", "/portal/r/")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, WALL], ids=["360px", "1920px"])
+def test_portal_pages_fit_the_screen(new_page, live_server, live_county, viewport):
+    page = new_page(viewport=viewport)
+    for path in PORTAL_PAGES:
         page.goto(live_server.url + path)
         expect(page.locator("h1").first).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")

@@ -1,5 +1,6 @@
 from .case import Case, CaseSerial, Status, Stream
-from .config import CalendarDay, Category, RoutingRule, TimeLimitRule, TimeUnit
+from .config import CalendarDay, Category, RetentionPolicy, RoutingRule, TimeLimitRule, TimeUnit
+from .public import PublicMessage, Receipt, TipExclusion
 from .records import (
     Agreement,
     Attachment,
@@ -28,11 +29,15 @@ __all__ = [
     "IdempotencyRecord",
     "Notification",
     "Party",
+    "PublicMessage",
+    "Receipt",
     "Reporter",
+    "RetentionPolicy",
     "RoutingRule",
     "Status",
     "Stream",
     "TimeLimitRule",
     "TimeUnit",
+    "TipExclusion",
     "WorkRecord",
 ]

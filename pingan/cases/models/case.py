@@ -79,10 +79,23 @@ class CaseQuerySet(models.QuerySet):
         q = clauses[0]
         for clause in clauses[1:]:
             q |= clause
-        return self.filter(q)
+        qs = self.filter(q)
+        if tip_regions or units:
+            qs = qs.exclude(stream=Stream.TIP, pk__in=excluded_tips(scope))
+        return qs
 
     def overdue(self, now=None) -> "CaseQuerySet":
         return self.filter(overdue_q(now or timezone.now()))
+
+
+def excluded_tips(scope) -> models.QuerySet:
+    """Ids of the tips that name this user, or a unit their grants touch, as involved (回避)."""
+    from .public import TipExclusion
+
+    q = Q(user_id=scope.user_id)
+    if scope.unit_codes:
+        q |= Q(unit__code__in=scope.unit_codes)
+    return TipExclusion.objects.filter(q).values("case_id")
 
 
 def overdue_q(now) -> Q:
@@ -225,6 +238,10 @@ class Case(models.Model):
     escalation_level = models.PositiveSmallIntegerField("升级层级", default=0)
     overdue_since = models.DateTimeField("超期起算", null=True, blank=True)
     extra = models.JSONField("扩展字段", default=dict, blank=True)
+    # The reporter holds a receipt: staff may answer them, they may read replies and rate the outcome.
+    has_receipt = models.BooleanField("群众可查询", default=False)
+    # Personal data and files removed after the retention period; the row stays as a tombstone.
+    purged_at = models.DateTimeField("个人信息清除时间", null=True, blank=True)
     version = models.PositiveIntegerField("版本", default=1)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

@@ -114,3 +114,21 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'调休上班' if self.is_workday else '放假'} {self.note}"
+
+
+class RetentionPolicy(models.Model):
+    """How long a stream's ended cases keep their personal data and files (DESIGN §8).
+
+    Counted from the case's end (结案、不予受理、撤回、合并); `pingan purge` then clears the personal data
+    and files and keeps the case as a tombstone for the statistics."""
+
+    stream = models.CharField("业务类型", max_length=16, choices=Stream.choices, unique=True)
+    days = models.PositiveIntegerField("保存期限（日）")
+
+    class Meta:
+        verbose_name = "保存期限"
+        verbose_name_plural = "保存期限"
+        ordering = ["stream"]
+
+    def __str__(self) -> str:
+        return f"{self.get_stream_display()}：{self.days} 日"

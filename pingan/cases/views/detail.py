@@ -56,6 +56,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
     if "dispatch" in allowed:
         suggested = suggest_lead_unit(case.category, case.region_id, timezone.now().astimezone(LOCAL).date())
         context["suggested_unit"] = suggested.code if suggested else ""
+    if "dispatch" in allowed or "exclude" in allowed:
         context["units"] = list(Unit.objects.filter(active=True).order_by("path").values_list("code", "name"))
     status = error.status if error else 200
     return render(request, "cases/detail.html", context, status=status)

@@ -1,6 +1,7 @@
 """The small form behind each action button: which fields it asks for, and how a POST becomes the
 action's payload. Validation itself stays in the action schemas (schemas.py), shared with the API."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ class Field:
     choices: tuple = ()
     required: bool = False
     hint: str = ""
+    multiple: bool = False  # a list: several selected options, or names separated by commas
 
 
 NOTE = Field("note", "说明", "textarea")
@@ -41,7 +43,7 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
     "answer": (Field("summary", "答复内容", "textarea", required=True), OUTCOME),
     "dispatch": (
         Field("lead_unit", "牵头单位", "units", required=True, hint="已按分派规则预选，可改选"),
-        Field("co_units", "协办单位", "units", hint="可多选（按住 Ctrl 或 ⌘）"),
+        Field("co_units", "协办单位", "units", hint="可多选（按住 Ctrl 或 ⌘）", multiple=True),
         Field("designated", "指定承办（不得退单）", "checkbox"),
         NOTE,
     ),
@@ -85,6 +87,20 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
         ),
         NOTE,
     ),
+    "reply": (
+        Field(
+            "text",
+            "答复内容",
+            "textarea",
+            required=True,
+            hint="反映人凭查询码可以看到这段话：只写办理进展和结果，不写内部意见和他人个人信息。",
+        ),
+    ),
+    "exclude": (
+        Field("units", "回避单位", "units", hint="线索中涉及的单位，可多选；已选的会被替换", multiple=True),
+        Field("users", "回避人员（用户名）", hint="多个用逗号分隔", multiple=True),
+        REASON,
+    ),
 }
 
 # Actions whose button reads as a warning (they end or undo something).
@@ -104,8 +120,10 @@ def payload_from(action: str, post: QueryDict) -> dict:
             continue
         if f.kind == "checkbox":
             value: object = f.name in post
-        elif f.name == "co_units":
+        elif f.multiple and f.kind == "units":
             value = [v for v in post.getlist(f.name) if v]
+        elif f.multiple:
+            value = [v for v in re.split(r"[,，、\s]+", post.get(f.name, "")) if v]
         else:
             raw = post.get(f.name, "").strip()
             if raw == "":

@@ -64,6 +64,16 @@
     }, { enableHighAccuracy: true, timeout: 15000 });
   });
 
+  // Copy buttons: data-copy names the element whose text goes to the clipboard (the receipt code).
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-copy]");
+    if (!btn || !navigator.clipboard) return;
+    var text = document.getElementById(btn.dataset.copy).textContent.trim();
+    navigator.clipboard.writeText(text).then(function () { btn.textContent = "已复制"; }, function () {
+      btn.textContent = "复制失败，请手动抄写";
+    });
+  });
+
   // A confirm step for buttons marked data-confirm (no inline handlers: the CSP forbids them).
   document.addEventListener("submit", function (ev) {
     var btn = ev.submitter;

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 
 from pingan.accounts.models import RoleGrant, User
 from pingan.cases.models import Case
+from pingan.cases.public import submit_report
 from pingan.core.crypto import new_key
 from pingan.demo.county import ROLE_USERS
 
@@ -64,6 +65,7 @@ class Command(BaseCommand):
             self.stdout.write(f"正在生成 {cases} 件模拟案件…")
             seed_cases(self.stdout, county, cases)
         self.print_logins(passwords)
+        self.print_portal(port)
         if not no_serve:
             call_command("collectstatic", interactive=False, verbosity=0)
             call_command("serve", host="127.0.0.1", port=port)
@@ -84,6 +86,20 @@ class Command(BaseCommand):
             user.set_password(passwords[user.username])
             user.save(update_fields=["password"])
         return passwords
+
+    def print_portal(self, port: int) -> None:
+        """A fresh anonymous report, so that the receipt lookup can be tried at once."""
+        _, code = submit_report(
+            {
+                "stream": "hazard",
+                "description": "演示：公园东门的路灯杆倾斜，下雨天有漏电危险。",
+                "anonymous": True,
+            }
+        )
+        self.stdout.write(
+            f"群众反映（无需登录）：http://127.0.0.1:{port}/portal/\n"
+            f"  刚提交了一件演示用的匿名隐患报告，查询码 {code}，可在“查询办理进度”中输入。\n"
+        )
 
     def print_logins(self, passwords: dict[str, str]) -> None:
         grants: dict[str, list[RoleGrant]] = {}

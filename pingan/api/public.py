@@ -1,0 +1,40 @@
+"""The public endpoints (DESIGN §7): no login; a receipt travels only in a request body."""
+
+from ninja import Router, Status
+
+from pingan.cases import public
+from pingan.cases import schemas as s
+
+router = Router(tags=["群众端（无需登录）"], auth=None)
+
+
+@router.post(
+    "/reports",
+    response={201: dict},
+    summary="群众反映（可匿名）",
+    description="返回查询码 `receipt`，只显示这一次；系统只保存它的加密摘要，遗失后无法找回。",
+)
+def submit(request, payload: s.PublicReportIn):
+    public.guard_submission(request)
+    _, code = public.submit_report(payload)
+    return Status(201, {"receipt": code})
+
+
+@router.post("/reports/lookup", summary="凭查询码查看办理状态和答复")
+def lookup(request, payload: s.LookupIn):
+    return public.public_view(public.receipt_for(request, payload.receipt))
+
+
+@router.post("/reports/feedback", summary="凭查询码评价办理结果")
+def feedback(request, payload: s.PublicFeedbackIn):
+    receipt = public.receipt_for(request, payload.receipt)
+    public.give_feedback(receipt, payload)
+    return public.public_view(receipt)
+
+
+@router.post("/reports/messages", response={201: dict}, summary="凭查询码补充留言")
+def message(request, payload: s.PublicMessageIn):
+    receipt = public.receipt_for(request, payload.receipt)
+    public.guard_message(request)
+    public.send_message(receipt, payload)
+    return Status(201, public.public_view(receipt))

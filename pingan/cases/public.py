@@ -1,0 +1,280 @@
+"""The public path (DESIGN §7, §8): reports without an account, followed with a receipt code.
+
+Nothing here reads or keeps who the client is: no address, no user agent. Rate limits live in the
+views (`guard_*`), keyed by a hash that changes every window (pingan.core.throttle).
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from pingan.accounts.models import User
+from pingan.core import throttle
+from pingan.core.errors import DomainError, invalid
+from pingan.core.validation import validate
+from pingan.regions.models import Region
+
+from . import schemas as s
+from .actions import log_event, reserve_numbers, resolve_category
+from .clocks import LOCAL
+from .models import Attachment, Case, FollowUp, PublicMessage, Receipt, Reporter, Status
+from .rules import step_due
+
+# Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand has no look-alikes.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 20  # 100 bits of randomness
+MAX_FILES = 6
+
+PUBLIC_STATUS = {
+    Status.REPORTED: "已收到，等待受理",
+    Status.ACCEPTED: "已受理",
+    Status.DISPATCHED: "办理中",
+    Status.IN_PROGRESS: "办理中",
+    Status.SUSPENDED: "办理中",
+    Status.RESOLVED: "已办结",
+    Status.CLOSED: "已办结",
+    Status.ARCHIVED: "已办结",
+    Status.REJECTED: "不予受理",
+    Status.MERGED: "已与同一事项合并办理",
+    Status.WITHDRAWN: "已撤回",
+}
+RATEABLE = (Status.RESOLVED, Status.CLOSED, Status.ARCHIVED, Status.REJECTED)
+PUBLIC_ACTOR = "public"  # the name events and audit entries give the anonymous public
+
+
+# ---------------------------------------------------------------- receipt codes
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def grouped(code: str) -> str:
+    """K7Q2-9XMD-… : groups of four for reading aloud."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def normalise(typed: str) -> str | None:
+    """What the reporter typed, the way it was issued; None if it cannot be a code."""
+    code = "".join(ch for ch in typed.upper() if ch.isalnum())
+    code = code.translate(str.maketrans("OIL", "011"))
+    if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
+        return None
+    return code
+
+
+def digest(code: str) -> str:
+    return hmac.new(settings.RECEIPT_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def find_receipt(typed: str) -> Receipt | None:
+    code = normalise(typed)
+    if code is None:
+        return None
+    wanted = digest(code)
+    receipt = Receipt.objects.select_related("case").filter(digest=wanted).first()
+    # The index finds the row; the final comparison does not leak how much of the digest matched.
+    if receipt is None or not hmac.compare_digest(receipt.digest, wanted):
+        return None
+    return receipt
+
+
+# ---------------------------------------------------------------- rate limits (per client)
+
+
+def _window() -> int:
+    return settings.PINGAN_PUBLIC_WINDOW_SECONDS
+
+
+def guard_submission(request) -> None:
+    throttle.hit(request, "submit", settings.PINGAN_PUBLIC_SUBMISSIONS, _window())
+
+
+def guard_message(request) -> None:
+    throttle.hit(request, "message", settings.PINGAN_PUBLIC_MESSAGES, _window())
+
+
+def receipt_for(request, typed: str) -> Receipt:
+    """The receipt typed in, or 404. Wrong codes count against the client; too many → 429."""
+    limit = settings.PINGAN_PUBLIC_LOOKUP_FAILURES
+    throttle.check(request, "receipt", limit, _window())
+    receipt = find_receipt(typed)
+    if receipt is None:
+        throttle.count(request, "receipt", _window())
+        raise DomainError(
+            "receipt_not_found",
+            "查询码不正确，或该事项的信息已按保存期限清除。请核对后重试（字母不分大小写）。",
+            status=404,
+            fields={"receipt": "查询码不正确"},
+        )
+    return receipt
+
+
+# ---------------------------------------------------------------- actions
+
+
+def county_region() -> Region:
+    region = None
+    if settings.COUNTY_CODE:
+        region = Region.objects.filter(code=settings.COUNTY_CODE).first()
+    region = region or Region.objects.filter(parent__isnull=True).order_by("code").first()
+    if region is None:
+        raise DomainError("not_configured", "系统尚未配置行政区划，暂不能受理。", status=503)
+    return region
+
+
+def _title(description: str) -> str:
+    first_line = description.strip().splitlines()[0]
+    return first_line[:40] + ("…" if len(first_line) > 40 else "")
+
+
+def submit_report(
+    payload: dict | s.PublicReportIn,
+    files: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+    *,
+    via: User | None = None,
+    channel: str = Case.Channel.PORTAL,
+    extra: dict | None = None,
+) -> tuple[Case, str]:
+    """A public report becomes a case in 登记; returns the case and its receipt code (shown once).
+
+    `via` is the API user of an Open311 client (the portal has none); `extra` holds the answers to a
+    service's extra questions (Open311 attributes), kept in `Case.extra`."""
+    data = payload if isinstance(payload, s.PublicReportIn) else validate(s.PublicReportIn, payload)
+    if not data.anonymous and not data.name:
+        raise invalid({"name": "实名反映请填写姓名，或选择匿名"})
+    if len(files) > MAX_FILES:
+        raise invalid({"files": f"最多上传 {MAX_FILES} 个文件"})
+
+    from .uploads import clean_upload
+
+    # Decode and strip the photos first: the case number's lock is held from numbering to commit.
+    cleaned = [clean_upload(name, content) for name, content in files]
+    code = new_code()
+    stored: list[Attachment] = []
+    try:
+        case = _create(data, cleaned, code, stored, via=via, channel=channel, extra=extra)
+    except BaseException:
+        for att in stored:  # the rows rolled back; the files on disk must go too
+            att.file.delete(save=False)
+        raise
+    return case, grouped(code)
+
+
+def _create(data, cleaned, code, stored, *, via, channel, extra) -> Case:
+    from .uploads import store_cleaned
+
+    with transaction.atomic():
+        category = resolve_category(data.stream, data.category)
+        if data.region:
+            region = Region.objects.filter(code=data.region).first()
+            if region is None:
+                raise invalid({"region": "所选地点不在本县（区）范围内"})
+        else:
+            region = county_region()
+        now = timezone.now()
+        case = Case(
+            stream=data.stream,
+            category=category,
+            title=_title(data.description),
+            description=data.description,
+            channel=channel,
+            region=region,
+            address=data.address,
+            lat=data.lat,
+            lng=data.lng,
+            reported_at=now,
+            has_receipt=True,
+            extra=extra or {},
+        )
+        case.accept_due = step_due(case, "accept", now)
+        case.number = reserve_numbers(region.code[:6], now.astimezone(LOCAL).year)[0]
+        case.save()
+        if data.anonymous:
+            Reporter.objects.create(case=case, anonymous=True)
+        else:
+            Reporter.objects.create(case=case, name=data.name, phone=data.phone)
+        Receipt.objects.create(case=case, digest=digest(code))
+        for upload in cleaned:
+            kind = "document" if upload[2] == "application/pdf" else "photo"
+            stored.append(store_cleaned(case, None, kind, upload))
+        log_event(
+            case,
+            via,
+            "create",
+            "",
+            {"channel": channel, "stream": case.stream, "files": len(cleaned)},
+            actor_name=None if via else PUBLIC_ACTOR,
+        )
+    return case
+
+
+def public_view(receipt: Receipt) -> dict:
+    """What the holder of a receipt may see: status and the conversation, nothing internal."""
+    receipt = Receipt.objects.select_related("case__category").get(pk=receipt.pk)  # fresh after a change
+    case = receipt.case
+    messages = [
+        {
+            "from": "staff" if m.direction == PublicMessage.Direction.OUT else "reporter",
+            "from_label": "工作人员答复" if m.direction == PublicMessage.Direction.OUT else "我的留言",
+            "text": m.text,
+            "at": m.at,
+        }
+        for m in case.public_messages.all()
+    ]
+    return {
+        "stream": case.stream,
+        "stream_label": case.get_stream_display(),
+        "category": case.category.name if case.category else "",
+        "received_at": case.reported_at,
+        "status": case.status,
+        "status_label": PUBLIC_STATUS[Status(case.status)],
+        "messages": messages,
+        "can_rate": case.status in RATEABLE and receipt.feedback_at is None,
+        "rated": receipt.feedback_at is not None,
+        "can_message": case.status != Status.ARCHIVED,
+    }
+
+
+def _locked(receipt: Receipt) -> Case:
+    return Case.objects.select_for_update().get(pk=receipt.case_id)
+
+
+def give_feedback(receipt: Receipt, payload: dict | s.PublicFeedbackIn) -> None:
+    data = payload if isinstance(payload, s.PublicFeedbackIn) else validate(s.PublicFeedbackIn, payload)
+    with transaction.atomic():
+        case = _locked(receipt)
+        receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        if receipt.feedback_at is not None:
+            raise DomainError("feedback_given", "您已评价过该事项，感谢您的反馈。", status=409)
+        if case.status not in RATEABLE:
+            raise DomainError("not_finished", "该事项尚未办结，办结后才能评价。", status=409)
+        fu = FollowUp.objects.create(
+            case=case, satisfaction=data.satisfaction, resolved=data.resolved, note=data.note, by=None
+        )
+        receipt.feedback_at = timezone.now()
+        receipt.save(update_fields=["feedback_at"])
+        log_event(
+            case,
+            None,
+            "public_feedback",
+            case.status,
+            {"follow_up": fu.pk, "satisfaction": data.satisfaction, "resolved": data.resolved},
+            actor_name=PUBLIC_ACTOR,
+        )
+
+
+def send_message(receipt: Receipt, payload: dict | s.PublicMessageIn) -> None:
+    data = payload if isinstance(payload, s.PublicMessageIn) else validate(s.PublicMessageIn, payload)
+    with transaction.atomic():
+        case = _locked(receipt)
+        if case.status == Status.ARCHIVED:
+            raise DomainError(
+                "case_archived", "该事项已归档，不能再留言。如有新情况，请重新反映。", status=409
+            )
+        msg = PublicMessage.objects.create(case=case, direction=PublicMessage.Direction.IN, text=data.text)
+        log_event(case, None, "public_message", case.status, {"message": msg.pk}, actor_name=PUBLIC_ACTOR)

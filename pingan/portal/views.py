@@ -1,0 +1,131 @@
+"""群众端: report a problem and follow it with a receipt, without an account (DESIGN §7, §8).
+
+Phone-first pages. Nothing here reads who the visitor is; the receipt travels only in POST bodies,
+and pages that show it are never cached.
+"""
+
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from pingan.cases import public
+from pingan.cases.models import Category, RetentionPolicy
+from pingan.core.errors import DomainError
+from pingan.regions.models import Region
+
+STREAMS = {
+    "request": ("反映诉求", "咨询、求助、投诉、建议，如噪音扰民、拖欠工资、公共设施损坏"),
+    "hazard": ("报告安全隐患", "如消防通道堵塞、燃气泄漏、危房、道路塌陷、违规施工"),
+    "tip": ("举报违法犯罪线索", "涉黑涉恶、黄赌毒、欺行霸市等；可以匿名，线索严格保密"),
+}
+FORM_FIELDS = ("category", "description", "address", "lat", "lng", "name", "phone")
+
+
+def _with_status(response, error: DomainError | None):
+    if error is not None:
+        response.status_code = error.status
+        for name, value in error.headers.items():
+            response[name] = value
+    return response
+
+
+def home(request):
+    return render(request, "portal/home.html", {"streams": STREAMS})
+
+
+def _retention_years(stream: str) -> str:
+    days = RetentionPolicy.objects.filter(stream=stream).values_list("days", flat=True).first()
+    if not days:
+        return "办理所需期限"
+    return f"{days // 365} 年" if days % 365 == 0 else f"{days} 天"
+
+
+def _payload(stream: str, post) -> dict:
+    payload: dict = {k: post.get(k, "").strip() for k in FORM_FIELDS if post.get(k, "").strip()}
+    payload["stream"] = stream
+    payload["anonymous"] = post.get("anonymous", "yes") != "no"
+    region = next((v for v in reversed(post.getlist("region")) if v.strip()), "")
+    if region:
+        payload["region"] = region
+    if payload["anonymous"]:
+        payload.pop("name", None)
+        payload.pop("phone", None)
+    for k in ("lat", "lng"):
+        if k in payload:
+            payload[k] = payload[k][:12]
+    return payload
+
+
+@never_cache
+def report(request, stream: str):
+    if stream not in STREAMS:
+        raise Http404
+    error = None
+    if request.method == "POST":
+        try:
+            public.guard_submission(request)
+            files = [(f.name or "照片", f.read()) for f in request.FILES.getlist("photos")]
+            _, code = public.submit_report(_payload(stream, request.POST), files)
+        except DomainError as e:
+            error = e
+        else:
+            return render(request, "portal/receipt.html", {"code": code, "stream": STREAMS[stream][0]})
+    context = {
+        "stream": stream,
+        "title": STREAMS[stream][0],
+        "hint": STREAMS[stream][1],
+        "categories": Category.objects.filter(stream=stream, active=True).order_by("sort", "code"),
+        "towns": Region.objects.filter(parent=public.county_region()).order_by("code"),
+        "keep": _retention_years(stream),
+        "values": request.POST,
+        "anonymous": request.POST.get("anonymous", "yes") != "no",
+        "error": error,
+    }
+    return _with_status(render(request, "portal/report.html", context), error)
+
+
+@never_cache
+def track(request):
+    """Look a report up by receipt, read the replies, rate the outcome, add a message."""
+    if request.method != "POST":
+        return render(request, "portal/lookup.html", {})
+    typed = request.POST.get("receipt", "")
+    op = request.POST.get("op", "lookup")
+    try:
+        receipt = public.receipt_for(request, typed)
+    except DomainError as e:
+        return _with_status(render(request, "portal/lookup.html", {"error": e}), e)
+    error = done = None
+    try:
+        if op == "feedback":
+            public.give_feedback(receipt, _feedback(typed, request.POST))
+            done = "感谢您的评价！"
+        elif op == "message":
+            public.guard_message(request)
+            public.send_message(receipt, {"receipt": typed, "text": request.POST.get("text", "")})
+            done = "留言已送达，工作人员会尽快答复。"
+    except DomainError as e:
+        error = e
+    context = {"view": public.public_view(receipt), "receipt": typed, "error": error, "done": done, "op": op}
+    return _with_status(render(request, "portal/track.html", context), error)
+
+
+def _feedback(typed: str, post) -> dict:
+    data: dict = {"receipt": typed, "note": post.get("note", "")}
+    if post.get("satisfaction"):
+        data["satisfaction"] = post["satisfaction"]
+    if post.get("resolved") in ("true", "false"):
+        data["resolved"] = post["resolved"] == "true"
+    return data
+
+
+def region_options(request):
+    """Villages of a town as <option>s for the place picker (public reference data)."""
+    parent = request.GET.get("region", "")
+    children = (
+        Region.objects.filter(parent_id=parent, level=Region.Level.VILLAGE).values_list("code", "name")
+        if len(parent) == 9
+        else []
+    )
+    blank = "选择村（社区），可不选" if children else "—"
+    return render(request, "cases/_region_options.html", {"children": children, "blank": blank})
