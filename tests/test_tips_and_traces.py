@@ -202,3 +202,14 @@ def test_the_case_page_sets_exclusions_and_replies_to_the_reporter(county, api, 
     assert {e.user.username for e in got if e.user} == {"leader", "supervisor"}
     page = dispatcher.get(f"/cases/{tip}/").content.decode()
     assert "以下单位和人员看不到本线索" in page and unit.name in page and "陈县长（leader）" in page
+
+
+def test_a_tips_reporter_is_not_even_masked_for_anyone_but_custodians(county, api, web, tip):
+    api("dispatcher").act(tip, "dispatch", {"lead_unit": county.town_unit(county.towns[0], "centre").code})
+    for username in ("dispatcher", "handler"):
+        reporter = api(username).get(f"/cases/{tip}")[1]["reporter"]
+        assert reporter["confidential"] and reporter["name"] == "保密" and reporter["phone"] == ""
+        page = web(username).get(f"/cases/{tip}/").content.decode()
+        assert "举报人信息保密" in page and "赵" not in page and "1111" not in page
+    reporter = api("custodian").get(f"/cases/{tip}")[1]["reporter"]
+    assert reporter["name"] == "赵*" and reporter["phone"].endswith("1111")

@@ -13,10 +13,19 @@ def _ref(code: str | None, name: str | None) -> dict | None:
     return None if code is None else {"code": code, "name": name}
 
 
-def _reporter(case: Case) -> dict | None:
+def _reporter(case: Case, scope: Scope) -> dict | None:
     reporter = getattr(case, "reporter", None)
     if reporter is None:
         return None
+    if case.stream == Stream.TIP and not scope.covers_region("custodian", case.region_id):
+        # Not even a masked surname or the last digits of a phone: for a tip these can name a person.
+        return {
+            "anonymous": reporter.anonymous,
+            "confidential": True,
+            "name": "保密",
+            "phone": "",
+            "address": "",
+        }
     if reporter.anonymous:
         return {"anonymous": True, "name": "匿名", "phone": "", "address": ""}
     return {
@@ -82,7 +91,7 @@ def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
     agreement = getattr(case, "agreement", None)
     data.update(
         {
-            "reporter": _reporter(case),
+            "reporter": _reporter(case, scope),
             "channel_label": case.get_channel_display(),
             "description": case.description,
             "address": case.address,

@@ -7,13 +7,13 @@ error list with 400, 403 (api_key) or 404. A DomainError never reaches the HTML 
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from pingan.accounts.models import User
 from pingan.api.base import TokenAuth
+from pingan.cases.public import county_region
 from pingan.core.errors import DomainError, not_found
 from pingan.regions.models import Region
 
@@ -31,9 +31,11 @@ KEY_SERVICE = (
 
 
 def _county() -> Region | None:
-    """The county this platform serves, as the portal finds it."""
-    county = Region.objects.filter(code=settings.COUNTY_CODE).first() if settings.COUNTY_CODE else None
-    return county or Region.objects.filter(parent__isnull=True).order_by("code").first()
+    """The county this platform serves, as the portal finds it; None before regions are set up."""
+    try:
+        return county_region()
+    except DomainError:
+        return None
 
 
 def _check_jurisdiction(request: HttpRequest) -> None:
