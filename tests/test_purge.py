@@ -500,6 +500,10 @@ def test_admin_edits_retention_days(county):
 
     assert r.status_code == 302
     assert RetentionPolicy.objects.get(stream="hazard").days == 400
+    # A slip of the keyboard cannot make cases vanish the day they close.
+    r = client.post(f"/admin/cases/retentionpolicy/{policy.pk}/change/", {"stream": "hazard", "days": 0})
+    assert r.status_code == 200 and "保存期限不能少于 30 日" in r.content.decode()
+    assert RetentionPolicy.objects.get(stream="hazard").days == 400
 
 
 def test_a_tombstone_can_only_be_archived(county, api, run_purge):

@@ -1,5 +1,6 @@
 """Configuration as data (DESIGN §5): categories, time limits, routing and the business calendar."""
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -123,7 +124,10 @@ class RetentionPolicy(models.Model):
     and files and keeps the case as a tombstone for the statistics."""
 
     stream = models.CharField("业务类型", max_length=16, choices=Stream.choices, unique=True)
-    days = models.PositiveIntegerField("保存期限（日）")
+    # A floor, so that a slip in the admin cannot purge cases the day they close.
+    days = models.PositiveIntegerField(
+        "保存期限（日）", validators=[MinValueValidator(30, "保存期限不能少于 30 日。")]
+    )
 
     class Meta:
         verbose_name = "保存期限"
