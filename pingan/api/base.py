@@ -40,10 +40,7 @@ def error_response(request, status: int, code: str, message: str, fields: dict |
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
-    response = api.create_response(request, exc.as_dict(), status=exc.status)
-    for name, value in exc.headers.items():
-        response[name] = value
-    return response
+    return exc.answer(api.create_response(request, exc.as_dict(), status=exc.status))
 
 
 @api.exception_handler(ValidationError)

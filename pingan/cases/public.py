@@ -23,6 +23,7 @@ from .actions import log_event, reserve_numbers, resolve_category
 from .clocks import LOCAL
 from .models import Attachment, Case, FollowUp, PublicMessage, Receipt, Reporter, Status
 from .rules import step_due
+from .uploads import atomic_files, clean_upload, store_cleaned
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand has no look-alikes.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -76,7 +77,7 @@ def find_receipt(typed: str) -> Receipt | None:
     if code is None:
         return None
     wanted = digest(code)
-    receipt = Receipt.objects.select_related("case").filter(digest=wanted).first()
+    receipt = Receipt.objects.select_related("case__category").filter(digest=wanted).first()
     # The index finds the row; the final comparison does not leak how much of the digest matched.
     if receipt is None or not hmac.compare_digest(receipt.digest, wanted):
         return None
@@ -150,72 +151,62 @@ def submit_report(
     if len(files) > MAX_FILES:
         raise invalid({"files": f"最多上传 {MAX_FILES} 个文件"})
 
-    from .uploads import clean_upload
-
     # Decode and strip the photos first: the case number's lock is held from numbering to commit.
     cleaned = [clean_upload(name, content) for name, content in files]
     code = new_code()
-    stored: list[Attachment] = []
-    try:
+    with atomic_files() as stored:
         case = _create(data, cleaned, code, stored, via=via, channel=channel, extra=extra)
-    except BaseException:
-        for att in stored:  # the rows rolled back; the files on disk must go too
-            att.file.delete(save=False)
-        raise
     return case, grouped(code)
 
 
-def _create(data, cleaned, code, stored, *, via, channel, extra) -> Case:
-    from .uploads import store_cleaned
-
-    with transaction.atomic():
-        category = resolve_category(data.stream, data.category)
-        if data.region:
-            region = Region.objects.filter(code=data.region).first()
-            if region is None:
-                raise invalid({"region": "所选地点不在本县（区）范围内"})
-        else:
-            region = county_region()
-        now = timezone.now()
-        case = Case(
-            stream=data.stream,
-            category=category,
-            title=_title(data.description),
-            description=data.description,
-            channel=channel,
-            region=region,
-            address=data.address,
-            lat=data.lat,
-            lng=data.lng,
-            reported_at=now,
-            has_receipt=True,
-            extra=extra or {},
-        )
-        case.accept_due = step_due(case, "accept", now)
-        case.number = reserve_numbers(region.code[:6], now.astimezone(LOCAL).year)[0]
-        case.save()
-        if data.anonymous:
-            Reporter.objects.create(case=case, anonymous=True)
-        else:
-            Reporter.objects.create(case=case, name=data.name, phone=data.phone)
-        Receipt.objects.create(case=case, digest=digest(code))
-        for upload in cleaned:
-            kind = "document" if upload[2] == "application/pdf" else "photo"
-            stored.append(store_cleaned(case, None, kind, upload))
-        log_event(
-            case,
-            via,
-            "create",
-            "",
-            {"channel": channel, "stream": case.stream, "files": len(cleaned)},
-            actor_name=None if via else PUBLIC_ACTOR,
-        )
+def _create(data, cleaned, code, stored: list[Attachment], *, via, channel, extra) -> Case:
+    """The case, its reporter, receipt and files; inside `atomic_files`."""
+    category = resolve_category(data.stream, data.category)
+    if data.region:
+        region = Region.objects.filter(code=data.region).first()
+        if region is None:
+            raise invalid({"region": "所选地点不在本县（区）范围内"})
+    else:
+        region = county_region()
+    now = timezone.now()
+    case = Case(
+        stream=data.stream,
+        category=category,
+        title=_title(data.description),
+        description=data.description,
+        channel=channel,
+        region=region,
+        address=data.address,
+        lat=data.lat,
+        lng=data.lng,
+        reported_at=now,
+        has_receipt=True,
+        extra=extra or {},
+    )
+    case.accept_due = step_due(case, "accept", now)
+    case.number = reserve_numbers(region.code[:6], now.astimezone(LOCAL).year)[0]
+    case.save()
+    if data.anonymous:
+        Reporter.objects.create(case=case, anonymous=True)
+    else:
+        Reporter.objects.create(case=case, name=data.name, phone=data.phone)
+    Receipt.objects.create(case=case, digest=digest(code))
+    for upload in cleaned:
+        kind = "document" if upload[2] == "application/pdf" else "photo"
+        stored.append(store_cleaned(case, None, kind, upload))
+    log_event(
+        case,
+        via,
+        "create",
+        "",
+        {"channel": channel, "stream": case.stream, "files": len(cleaned)},
+        actor_name=None if via else PUBLIC_ACTOR,
+    )
     return case
 
 
 def public_view(receipt: Receipt) -> dict:
     """What the holder of a receipt may see: status and the conversation, nothing internal."""
-    receipt = Receipt.objects.select_related("case__category").get(pk=receipt.pk)  # fresh after a change
     case = receipt.case
     messages = [
         {
@@ -245,19 +236,20 @@ def _locked(receipt: Receipt) -> Case:
 
 
 def give_feedback(receipt: Receipt, payload: dict | s.PublicFeedbackIn) -> None:
+    """One rating per receipt, once the case has ended; marks `receipt` as rated."""
     data = payload if isinstance(payload, s.PublicFeedbackIn) else validate(s.PublicFeedbackIn, payload)
     with transaction.atomic():
         case = _locked(receipt)
-        receipt = Receipt.objects.select_for_update().get(pk=receipt.pk)
-        if receipt.feedback_at is not None:
+        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+        if locked.feedback_at is not None:
             raise DomainError("feedback_given", "您已评价过该事项，感谢您的反馈。", status=409)
         if case.status not in RATEABLE:
             raise DomainError("not_finished", "该事项尚未办结，办结后才能评价。", status=409)
         fu = FollowUp.objects.create(
             case=case, satisfaction=data.satisfaction, resolved=data.resolved, note=data.note, by=None
         )
-        receipt.feedback_at = timezone.now()
-        receipt.save(update_fields=["feedback_at"])
+        receipt.feedback_at = locked.feedback_at = timezone.now()
+        locked.save(update_fields=["feedback_at"])
         log_event(
             case,
             None,

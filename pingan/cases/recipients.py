@@ -3,7 +3,8 @@
 from pingan.accounts.models import RoleGrant, User
 from pingan.regions.models import Unit
 
-from .models import Case
+from .models import Case, Stream
+from .tips import is_excluded
 
 
 def _unit_and_ancestors(unit: Unit) -> list[str]:
@@ -19,8 +20,7 @@ def holders(case: Case, role: str) -> list[User]:
         prefixes = [case.region_id[:n] for n in (6, 9, 12, 15) if n <= len(case.region_id)]
         grants = RoleGrant.objects.filter(role=role, region_id__in=prefixes)
     users = list(User.objects.filter(is_active=True, grants__in=grants).distinct())
-    if case.stream == "tip" and case.exclusions.exists():
-        from .tips import is_excluded  # a notice would tell an excluded person the tip exists
-
+    if case.stream == Stream.TIP and case.exclusions.exists():
+        # A notice would tell an excluded person that the tip exists.
         users = [u for u in users if not is_excluded(u, case)]
     return users

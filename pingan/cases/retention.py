@@ -43,14 +43,13 @@ from .models import (
     Receipt,
     Reporter,
     RetentionPolicy,
-    Status,
     Stream,
     TipExclusion,
     WorkRecord,
 )
+from .models.case import ENDED_STATUSES
 from .models.records import attachment_path
 
-ENDED = (Status.CLOSED, Status.ARCHIVED, Status.REJECTED, Status.MERGED, Status.WITHDRAWN)
 CLEARED = "（已清除）"
 TOMBSTONE = "（已按保存期限清除）"
 ATTACHMENT_DIR = "attachments"
@@ -75,7 +74,7 @@ class PurgeResult:
 def past_retention(stream: str, days: int, now: datetime) -> QuerySet[Case]:
     return Case.objects.filter(
         stream=stream,
-        status__in=ENDED,
+        status__in=ENDED_STATUSES,
         closed_at__lt=now - timedelta(days=days),
         purged_at__isnull=True,
     )

@@ -16,6 +16,7 @@ from pingan.regions.models import Unit, subtree_q
 
 from .models import Attachment, Case, CaseEvent, CaseRequest, Category
 from .models.case import OPEN_STATUSES, due_soon_q, overdue_q
+from .tips import note_refused
 from .workflow import REGION_ROLES, TRANSITIONS
 
 MAX_LIMIT = 200
@@ -190,8 +191,6 @@ def case_detail(user, number: str) -> Case:
 
 
 def _refused(user, number: str) -> NoReturn:
-    from .tips import note_refused
-
     note_refused(user, number)
     raise not_found()
 

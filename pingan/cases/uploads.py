@@ -4,10 +4,13 @@ import hashlib
 import io
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pillow_heif
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from PIL import Image, ImageOps
 
 from pingan.accounts.models import User
@@ -128,3 +131,17 @@ def store_cleaned(case: Case, user: User | None, kind: str, cleaned: tuple[str, 
     att.file.save("upload", ContentFile(stored), save=False)
     att.save()
     return att
+
+
+@contextmanager
+def atomic_files() -> Iterator[list[Attachment]]:
+    """A transaction that stores attachments: list each stored one in the yielded list. If the
+    transaction fails, their rows roll back and this deletes their files, which would not."""
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            yield stored
+    except BaseException:
+        for att in stored:
+            att.file.delete(save=False)
+        raise

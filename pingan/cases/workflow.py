@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pingan.accounts.scope import Scope
 
-from .models import Case, Status
+from .models import Case, Status, Stream
 from .models.case import OPEN_STATUSES
 
 REGION_ROLES = {"dispatcher", "supervisor", "leader", "grid_worker", "custodian"}
@@ -90,7 +90,7 @@ def is_legal(case: Case, action: str) -> bool:
         return False  # a tombstone: its people and files are gone, nothing is left to work on
     if action == "reply" and not case.has_receipt:
         return False  # only a reporter holding a receipt can read a reply
-    if action == "exclude" and case.stream != "tip":
+    if action == "exclude" and case.stream != Stream.TIP:
         return False
     verb, _, kind = action.partition("_")
     if kind in REQUEST_KINDS and verb in ("request", "decide"):

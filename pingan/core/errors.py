@@ -26,6 +26,13 @@ class DomainError(Exception):
         self.fields = fields or {}
         self.headers = headers or {}  # e.g. Retry-After on a 429
 
+    def answer(self, response, status: int | None = None):
+        """The response that renders this error, with its status and headers (Retry-After…)."""
+        response.status_code = status or self.status
+        for name, value in self.headers.items():
+            response[name] = value
+        return response
+
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.fields:

@@ -15,7 +15,4 @@ class DomainErrorPages:
     def process_exception(self, request, exception):
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
             return None
-        response = render(request, "pingan/error.html", {"error": exception}, status=exception.status)
-        for name, value in exception.headers.items():
-            response[name] = value
-        return response
+        return exception.answer(render(request, "pingan/error.html", {"error": exception}))

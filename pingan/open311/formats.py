@@ -134,7 +134,4 @@ def error_list(exc: DomainError) -> list[dict[str, Any]]:
 
 
 def render_error(fmt: str, exc: DomainError) -> HttpResponse:
-    response = render(fmt, "errors", error_list(exc), status=error_status(exc))
-    for name, value in exc.headers.items():
-        response[name] = value
-    return response
+    return exc.answer(render(fmt, "errors", error_list(exc)), error_status(exc))

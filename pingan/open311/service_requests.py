@@ -15,6 +15,7 @@ from django.http import QueryDict
 
 from pingan.accounts.models import User
 from pingan.cases.models import Case, PublicMessage, Status, Stream
+from pingan.cases.models.case import ENDED_STATUSES
 from pingan.cases.public import PUBLIC_STATUS, submit_report
 from pingan.core.errors import invalid
 
@@ -25,14 +26,8 @@ from .services import STREAMS, answers, service_for
 MAX_REQUESTS = 1000  # the spec's cap on one response
 WINDOW = timedelta(days=90)  # the spec's longest date range, and the default one
 MAX_DESCRIPTION = 4000
-CLOSED_STATUSES = (
-    Status.RESOLVED,
-    Status.CLOSED,
-    Status.ARCHIVED,
-    Status.REJECTED,
-    Status.MERGED,
-    Status.WITHDRAWN,
-)
+# GeoReport's "closed": the work is done, awaiting only our own check (办结待核查), or the case ended.
+CLOSED_STATUSES = (Status.RESOLVED, *ENDED_STATUSES)
 
 
 def readable_cases(user: User | None) -> QuerySet[Case, Any]:

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from pingan.cases import public
 from pingan.cases.models import Category, RetentionPolicy
+from pingan.cases.views.params import form_payload
 from pingan.core.errors import DomainError
 from pingan.regions.models import Region
 
@@ -18,15 +19,7 @@ STREAMS = {
     "hazard": ("报告安全隐患", "如消防通道堵塞、燃气泄漏、危房、道路塌陷、违规施工"),
     "tip": ("举报违法犯罪线索", "涉黑涉恶、黄赌毒、欺行霸市等；可以匿名，线索严格保密"),
 }
-FORM_FIELDS = ("category", "description", "address", "lat", "lng", "name", "phone")
-
-
-def _with_status(response, error: DomainError | None):
-    if error is not None:
-        response.status_code = error.status
-        for name, value in error.headers.items():
-            response[name] = value
-    return response
+FORM_FIELDS = ("category", "description", "region", "address", "lat", "lng", "name", "phone")
 
 
 def home(request):
@@ -41,18 +34,12 @@ def _retention_years(stream: str) -> str:
 
 
 def _payload(stream: str, post) -> dict:
-    payload: dict = {k: post.get(k, "").strip() for k in FORM_FIELDS if post.get(k, "").strip()}
+    payload = form_payload(post, FORM_FIELDS)
     payload["stream"] = stream
     payload["anonymous"] = post.get("anonymous", "yes") != "no"
-    region = next((v for v in reversed(post.getlist("region")) if v.strip()), "")
-    if region:
-        payload["region"] = region
     if payload["anonymous"]:
         payload.pop("name", None)
         payload.pop("phone", None)
-    for k in ("lat", "lng"):
-        if k in payload:
-            payload[k] = payload[k][:12]
     return payload
 
 
@@ -81,7 +68,8 @@ def report(request, stream: str):
         "anonymous": request.POST.get("anonymous", "yes") != "no",
         "error": error,
     }
-    return _with_status(render(request, "portal/report.html", context), error)
+    response = render(request, "portal/report.html", context)
+    return error.answer(response) if error else response
 
 
 @never_cache
@@ -94,7 +82,7 @@ def track(request):
     try:
         receipt = public.receipt_for(request, typed)
     except DomainError as e:
-        return _with_status(render(request, "portal/lookup.html", {"error": e}), e)
+        return e.answer(render(request, "portal/lookup.html", {"error": e}))
     error = done = None
     try:
         if op == "feedback":
@@ -107,7 +95,8 @@ def track(request):
     except DomainError as e:
         error = e
     context = {"view": public.public_view(receipt), "receipt": typed, "error": error, "done": done, "op": op}
-    return _with_status(render(request, "portal/track.html", context), error)
+    response = render(request, "portal/track.html", context)
+    return error.answer(response) if error else response
 
 
 def _feedback(typed: str, post) -> dict:

@@ -43,6 +43,7 @@ OPEN_STATUSES = (
     Status.SUSPENDED,
     Status.RESOLVED,
 )
+ENDED_STATUSES = tuple(s for s in Status if s not in OPEN_STATUSES)
 
 # Which roles see which cases through a region grant; tips are narrower (DESIGN §8).
 REGION_READ_ROLES = ("dispatcher", "supervisor", "leader", "grid_worker", "custodian")

@@ -13,6 +13,7 @@ from pingan.regions.models import Region
 from .. import actions
 from ..models import Case, Category, Stream
 from .display import for_display
+from .params import form_payload
 from .uploads import atomic_with_uploads
 
 GRID_STREAMS = [(s, Stream(s).label) for s in actions.CREATE_ROLES["grid_worker"]]
@@ -34,14 +35,6 @@ def _my_grids(user) -> list[tuple[str, str]]:
 FORM_FIELDS = ("stream", "category", "title", "description", "region", "address", "lat", "lng")
 
 
-def _payload(post) -> dict:
-    payload = {k: post.get(k, "").strip() for k in FORM_FIELDS if post.get(k, "").strip()}
-    for k in ("lat", "lng"):
-        if k in payload:
-            payload[k] = payload[k][:12]
-    return payload
-
-
 @login_required
 def grid_report(request):
     if "grid_worker" not in scope_of(request.user).roles:
@@ -50,7 +43,9 @@ def grid_report(request):
     if request.method == "POST":
         try:
             with atomic_with_uploads(request.user) as uploads:
-                case = actions.create_case(request.user, _payload(request.POST), channel=Case.Channel.GRID)
+                case = actions.create_case(
+                    request.user, form_payload(request.POST, FORM_FIELDS), channel=Case.Channel.GRID
+                )
                 uploads.store(case.number, request.FILES.getlist("photos"), "photo")
         except DomainError as e:
             error = e

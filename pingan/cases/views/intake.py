@@ -13,6 +13,7 @@ from .. import actions
 from ..models import Case, Category, Stream
 from ..models.case import OPEN_STATUSES
 from ..models.records import Party
+from .params import form_payload
 
 MAX_PARTIES = 3
 CASE_FIELDS = ("stream", "category", "title", "description", "channel", "region", "address", "occurred_at",
@@ -27,10 +28,7 @@ def creatable_streams(user) -> list[tuple[str, str]]:
 
 def payload_from(post) -> dict:
     """A CaseIn payload from the form; the schema does the checking, as for the API."""
-    payload: dict = {k: post.get(k, "").strip() for k in CASE_FIELDS if post.get(k, "").strip()}
-    regions = [v for v in post.getlist("region") if v.strip()]
-    if regions:
-        payload["region"] = regions[-1]  # the most specific of town → village → grid
+    payload = form_payload(post, CASE_FIELDS)
     if "occurred_at" in payload and len(payload["occurred_at"]) <= 16:
         payload["occurred_at"] += ":00+08:00"
     payload["is_group"] = "is_group" in post
@@ -128,7 +126,7 @@ def region_options(request):
 @login_required
 def similar_cases(request):
     """Open cases in the same village whose title shares words with the new one (a hint, not a rule)."""
-    region = next((v for v in reversed(request.GET.getlist("region")) if v.strip()), "")
+    region = form_payload(request.GET, ("region",)).get("region", "")
     title = request.GET.get("title", "").strip()
     rows = []
     if len(region) >= 12 and len(title) >= 2:

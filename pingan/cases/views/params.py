@@ -1,5 +1,7 @@
-"""Ledger filters from a query string: one parser for the ledger page, its export and saved filters."""
+"""Form and query-string parsing shared by the pages: ledger filters (for the ledger page, its export
+and saved filters) and the payloads of the intake forms."""
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.http import QueryDict
@@ -43,3 +45,17 @@ def filter_query(query: QueryDict) -> str:
         if values:
             kept.setlist(name, values)
     return kept.urlencode()
+
+
+def form_payload(post: QueryDict, names: Iterable[str]) -> dict:
+    """The form's non-blank fields, stripped, for the action's schema to check. A name may repeat:
+    the town → village → grid pickers all send `region`, and the last one chosen is the most specific."""
+    payload: dict = {}
+    for name in names:
+        values = [v.strip() for v in post.getlist(name) if v.strip()]
+        if values:
+            payload[name] = values[-1]
+    for name in ("lat", "lng"):  # a browser may send more digits than a case keeps
+        if name in payload:
+            payload[name] = payload[name][:12]
+    return payload

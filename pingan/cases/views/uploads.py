@@ -3,19 +3,17 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import transaction
-
 from .. import actions
 from ..models import Attachment
+from ..uploads import atomic_files
 
 
 class Uploads:
-    """Stores uploaded files on a case; if the surrounding transaction fails, their files go too
-    (the rows roll back with the transaction, the files on disk would not)."""
+    """Stores uploaded files on a case, listing them so that a failed transaction deletes them."""
 
-    def __init__(self, user):
+    def __init__(self, user, stored: list[Attachment]):
         self.user = user
-        self.stored: list[Attachment] = []
+        self.stored = stored
 
     def store(self, number: str, files, kind: str) -> list[int]:
         ids = []
@@ -35,11 +33,5 @@ class Uploads:
 
 @contextmanager
 def atomic_with_uploads(user) -> Iterator[Uploads]:
-    uploads = Uploads(user)
-    try:
-        with transaction.atomic():
-            yield uploads
-    except BaseException:
-        for att in uploads.stored:
-            att.file.delete(save=False)
-        raise
+    with atomic_files() as stored:
+        yield Uploads(user, stored)
