@@ -213,3 +213,19 @@ def test_a_tips_reporter_is_not_even_masked_for_anyone_but_custodians(county, ap
         assert "举报人信息保密" in page and "赵" not in page and "1111" not in page
     reporter = api("custodian").get(f"/cases/{tip}")[1]["reporter"]
     assert reporter["name"] == "赵*" and reporter["phone"].endswith("1111")
+
+
+def test_an_exclusion_reaches_the_units_above_and_below_the_named_one(county, api, tip):
+    """Whoever the visibility rule keeps out cannot be given the tip either."""
+    judicial_bureau = county.units["SFJ"]  # 县司法局, above every town's 司法所
+    dispatcher = api("dispatcher")
+    dispatcher.act(tip, "exclude", {"units": [judicial_bureau.code], "reason": "线索涉及司法行政系统"})
+    town_office = county.town_unit(county.towns[1], "judicial")
+    status, body = dispatcher.post(f"/cases/{tip}/actions/dispatch", {"lead_unit": town_office.code})
+    assert status == 400 and "回避" in body["error"]["fields"]["lead_unit"]
+    dispatcher.act(tip, "dispatch", {"lead_unit": county.town_unit(county.towns[1], "centre").code})
+    # Naming the lead unit's parent would keep its own handlers out: refused, as naming the lead is.
+    status, body = dispatcher.post(
+        f"/cases/{tip}/actions/exclude", {"units": [county.units["ZZZX"].code], "reason": "x"}
+    )
+    assert status == 400 and "牵头单位" in body["error"]["fields"]["units"]

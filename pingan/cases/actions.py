@@ -41,6 +41,7 @@ from .models import (
 )
 from .rules import due_from, limit_snapshot, step_due, suggest_lead_unit, time_limit
 from .tasks import EVENT_NOTICES, notify_case_event
+from .tips import excluded_units, is_excluded, touches
 from .workflow import TRANSITIONS, is_legal, may_reveal, may_take
 
 CREATE_ROLES: dict[str, tuple[str, ...]] = {
@@ -288,15 +289,15 @@ def _dispatch(case, user, p: s.DispatchIn):
             raise invalid({"lead_unit": "没有适用的分派规则，请指定牵头单位"})
         lead = suggested
     co_units = [_unit(code, "co_units") for code in dict.fromkeys(p.co_units) if code != lead.code]
-    excluded = set(case.exclusions.filter(unit__isnull=False).values_list("unit__code", flat=True))
-    if lead.code in excluded or excluded & {u.code for u in co_units}:
-        raise invalid({"lead_unit": "该线索已对此单位设置回避，不能分派给它"})
+    excluded = excluded_units(case)
+    if any(touches(u, x) for u in (lead, *co_units) for x in excluded):
+        raise invalid({"lead_unit": "该线索已对此单位（或其上下级单位）设置回避，不能分派给它"})
     handler = None
     if p.handler:
         handler = User.objects.filter(username=p.handler, is_active=True).first()
         if handler is None or not scope_of(handler).covers_unit("handler", lead.pk):
             raise invalid({"handler": "该承办人不属于牵头单位"})
-        if case.exclusions.filter(user=handler).exists():
+        if is_excluded(handler, case):
             raise invalid({"handler": "该线索已对此人设置回避"})
     case.status = Status.DISPATCHED
     case.lead_unit = lead
@@ -488,16 +489,17 @@ def _reply(case, user, p: s.ReplyIn):
 def _exclude(case, user, p: s.ExcludeIn):
     """Units and users named in a tip as involved (回避): replaces the list."""
     units = [_unit(code, "units") for code in dict.fromkeys(p.units)]
-    if case.lead_unit_id and any(u.pk == case.lead_unit_id for u in units):
-        raise invalid({"units": "牵头单位不能列为回避单位，请先退回后重新分派"})
+    if case.lead_unit and any(touches(u, case.lead_unit) for u in units):
+        raise invalid({"units": "牵头单位（或其上下级单位）不能列为回避单位，请先退回后重新分派"})
     users = []
     for name in dict.fromkeys(p.users):
         found = User.objects.filter(username=name).first()
         if found is None:
             raise invalid({"users": f"用户 {name} 不存在"})
         users.append(found)
-    if case.handler_id and any(u.pk == case.handler_id for u in users):
-        raise invalid({"users": "承办人不能列为回避人员，请先退回后重新分派"})
+    handler_units = scope_of(case.handler).unit_codes if case.handler else frozenset()
+    if case.handler and (case.handler in users or handler_units & {u.code for u in units}):
+        raise invalid({"users": "承办人（或其所在单位）不能列为回避对象，请先退回后重新分派"})
     case.exclusions.all().delete()
     TipExclusion.objects.bulk_create(
         [TipExclusion(case=case, unit=u) for u in units] + [TipExclusion(case=case, user=u) for u in users]

@@ -6,9 +6,22 @@ this module records those refusals in the audit log, so that custodians can see 
 
 from pingan.accounts.scope import scope_of
 from pingan.audit.log import record
+from pingan.regions.models import Unit
 
 from .models import Case, Stream
 from .models.case import excluded_tips
+
+
+def touches(a: Unit, b: Unit) -> bool:
+    """One unit is the other, or above or below it. A grant on either reaches the other, so an
+    exclusion of one keeps the other's people out too (as `Scope.unit_codes` does)."""
+    return f"/{a.code}/" in b.path or f"/{b.code}/" in a.path
+
+
+def excluded_units(case: Case) -> list[Unit]:
+    if case.stream != Stream.TIP:
+        return []
+    return [e.unit for e in case.exclusions.select_related("unit") if e.unit]
 
 
 def is_excluded(user, case: Case) -> bool:
