@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "pingan.accounts",
     "pingan.audit",
     "pingan.cases",
+    "pingan.notices",
+    "pingan.api",
     "pingan.portal",
     "pingan.demo",
     "pingan.open311",
@@ -99,7 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "pingan.core.context.navigation",
+                "pingan.navigation.navigation",
             ],
             "builtins": ["pingan.core.templatetags.pingan_tags"],
         },
@@ -151,7 +153,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PINGAN_LOCKOUT_MINUTES
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
-AXES_LOCKOUT_CALLABLE = "pingan.core.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "pingan.accounts.views.locked_out"
 AXES_VERBOSE = False
 # axes warns that a lock without the client address can be dodged by rotating user agents or cookies;
 # our lock is on the username alone, which neither changes, so the warning does not apply.

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 import pingan.api.urls  # noqa: F401  (registers the routers)
 from pingan.api.base import api
-from pingan.core.views import home
+from pingan.cases.views.home import home
 
 admin.site.site_header = "平安 · 综治中心案件平台"
 admin.site.site_title = "平安"
@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("cases/", include("pingan.cases.urls")),
+    path("notices/", include("pingan.notices.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

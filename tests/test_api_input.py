@@ -117,7 +117,7 @@ def test_case_numbers_are_sequential_and_never_reused(county, api):
 
 
 def test_replay_rebuilds_the_response_if_it_was_never_stored(county, api):
-    from pingan.cases.models import IdempotencyRecord
+    from pingan.api.models import IdempotencyRecord
 
     d = api("dispatcher")
     first = d.post("/cases", case_body(county), **{"Idempotency-Key": "k-3"})[1]

@@ -79,29 +79,27 @@ def test_pause_gives_back_the_time_left():
     assert cal.shift_for_pause(due, paused, resumed, "natural_days") == due + timedelta(days=6)
 
 
-def test_suspended_case_resolve_clock_does_not_run(county, api, monkeypatch):
-    import pingan.cases.actions as actions_module
+def test_suspended_case_resolve_clock_does_not_run(county):
+    """Actions take `now`: the case lives through November 2026 without touching its due times."""
+    from pingan.cases import actions
 
-    d, h, leader = api("dispatcher"), api("handler"), api("leader")
-    number = d.post("/cases", case_body(county, stream="dispute", category="D02", title="邻里纠纷"))[1][
-        "number"
-    ]
+    d, h, leader = (county.users[u] for u in ("dispatcher", "handler", "leader"))
     t0 = at(2026, 11, 2, 9)
-    clock = {"now": t0}
-    monkeypatch.setattr(actions_module.timezone, "now", lambda: clock["now"])
-    d.act(number, "accept")
-    due = Case.objects.get(number=number).resolve_due
+    body = case_body(county, stream="dispute", category="D02", title="邻里纠纷")
+    case = actions.create_case(d, body, now=t0)
+    case = actions.accept_case(case, by=d, now=t0)
+    due = case.resolve_due
     assert due == at(2026, 12, 2, 23, 59, 59)  # 30 natural days
-    d.act(number, "dispatch", {"lead_unit": county.town_unit(county.towns[0], "judicial").code})
-    h.act(number, "sign")
-    h.act(number, "request_suspension", {"reason": "当事人住院，暂无法调解"})
-    clock["now"] = t0 + timedelta(days=1)
-    assert leader.act(number, "decide_suspension", {"decision": "approve"})["status"] == "suspended"
-    clock["now"] = t0 + timedelta(days=11)
+    case = actions.dispatch_case(case, by=d, lead_unit=county.town_unit(county.towns[0], "judicial"), now=t0)
+    case = actions.sign_case(case, by=h, now=t0)
+    case = actions.request_suspension(case, by=h, reason="当事人住院，暂无法调解", now=t0)
+    case = actions.decide_suspension(case, by=leader, approve=True, now=t0 + timedelta(days=1))
+    assert case.status == "suspended"
     # While suspended the case is not overdue even when the old due time passes.
-    assert Case.objects.filter(number=number).overdue(at(2026, 12, 5)).count() == 0
-    assert d.act(number, "resume")["status"] == "in_progress"
-    assert Case.objects.get(number=number).resolve_due == due + timedelta(days=10)
+    assert Case.objects.filter(number=case.number).overdue(at(2026, 12, 5)).count() == 0
+    case = actions.resume_case(case, by=d, now=t0 + timedelta(days=11))
+    assert case.status == "in_progress"
+    assert Case.objects.get(number=case.number).resolve_due == due + timedelta(days=10)
 
 
 def test_calendar_is_filled_from_chinese_calendar_by_the_migration(db):

@@ -27,7 +27,7 @@ def test_seed_makes_every_state_with_consistent_histories(db, capsys):
 
 
 def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
-    from pingan.cases.public import find_receipt
+    from pingan.portal.public import find_receipt
 
     call_command("demo", "--cases", "40", "--no-serve")
     out = capsys.readouterr().out

@@ -222,12 +222,12 @@ def test_a_workbook_without_the_template_headers_or_rows_gets_a_clear_message(co
 
 
 def test_too_many_rows_are_refused(county, web, monkeypatch):
-    monkeypatch.setattr("pingan.cases.imports.MAX_ROWS", 3)
+    monkeypatch.setattr("pingan.cases.imports.reader.MAX_ROWS", 3)
     response = _upload(web("dispatcher"), _xlsx([_row(county, **{"标题": f"第{i}件"}) for i in range(4)]))
     assert response.status_code == 400 and "一次最多导入 3 行" in response.content.decode()
 
 
 def test_an_oversized_file_is_refused(county, web, monkeypatch):
-    monkeypatch.setattr("pingan.cases.imports.MAX_BYTES", 1000)
+    monkeypatch.setattr("pingan.cases.imports.reader.MAX_BYTES", 1000)
     response = _upload(web("dispatcher"), _xlsx([_row(county)]))
     assert response.status_code == 400 and "文件超过" in response.content.decode()

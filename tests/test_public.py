@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from pingan.cases import public
+from pingan.portal import public
 from pingan.cases.models import Attachment, Case, FollowUp, PublicMessage, Receipt
 from pingan.core import throttle
 

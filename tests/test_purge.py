@@ -17,6 +17,8 @@ from pingan.accounts.models import User
 from pingan.audit.log import verify_chain
 from pingan.audit.models import AuditEntry
 from pingan.cases import actions
+from pingan.api.models import IdempotencyRecord
+from pingan.notices.models import Notification
 from pingan.cases.models import (
     Agreement,
     Attachment,
@@ -24,8 +26,6 @@ from pingan.cases.models import (
     CaseEvent,
     CaseRequest,
     FollowUp,
-    IdempotencyRecord,
-    Notification,
     Party,
     PublicMessage,
     Receipt,
@@ -34,7 +34,7 @@ from pingan.cases.models import (
     TipExclusion,
     WorkRecord,
 )
-from pingan.cases.public import submit_report
+from pingan.portal.public import submit_report
 from pingan.cases.retention import CLEARED, purge
 
 from .conftest import JPEG, case_body
@@ -420,7 +420,7 @@ def test_a_purge_that_fails_midway_rolls_back_and_keeps_the_files(county, api, r
     def fail(*args, **kwargs):
         raise RuntimeError("audit unavailable")
 
-    monkeypatch.setattr("pingan.cases.retention.log_event", fail)
+    monkeypatch.setattr("pingan.cases.retention.events.write", fail)
     with pytest.raises(RuntimeError):
         run_purge()
 

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from pingan.cases.models import Case, CaseEvent, Escalation, Notification
+from pingan.cases.models import Case, CaseEvent, Escalation
+from pingan.notices.models import Notification
 from pingan.cases.sweep import sweep
 
 from .conftest import case_body

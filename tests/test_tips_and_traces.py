@@ -12,7 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from pingan.audit.models import AuditEntry
-from pingan.cases.models import Case, Notification
+from pingan.cases.models import Case
+from pingan.notices.models import Notification
 
 from .conftest import case_body
 
@@ -143,10 +144,10 @@ def test_a_tip_cannot_be_dispatched_to_an_excluded_unit_and_its_handlers_see_it(
     assert status == 200 and body["description"] == "据说和镇司法所的人有来往"
     assert body["exclusions"]["units"][0]["code"] == county.town_unit(first, "judicial").code
     # The dispatch notice goes to the lead unit's handlers; nobody excluded hears of the tip.
-    from pingan.cases.tasks import notify_case_event
+    from pingan.notices.delivery import notify_events
 
     event = Case.objects.get(number=tip).events.get(action="dispatch")
-    notify_case_event.call(event.pk)
+    notify_events.call([event.pk])
     told = set(Notification.objects.filter(case__number=tip).values_list("recipient__username", flat=True))
     assert "handler" not in told and "handler2" in told
 

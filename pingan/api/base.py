@@ -1,26 +1,21 @@
 """The NinjaAPI instance: authentication and the one error format of DESIGN §7."""
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from pingan.accounts.models import ApiToken, hash_token
+from pingan.accounts.tokens import user_for_token
 from pingan.core.errors import DomainError
 from pingan.core.validation import field_errors
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        row = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
-        if row is None or not row.user.is_active:
-            return None
-        now = timezone.now()
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        request.user = row.user
-        return row.user
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
 
 
 api = NinjaAPI(

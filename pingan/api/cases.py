@@ -1,20 +1,18 @@
 """Case endpoints (DESIGN §7). Thin: parse, call selectors and actions, serialise."""
 
-import hashlib
 import json
 
-from django.db import IntegrityError, transaction
 from django.http import FileResponse
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from pingan.accounts.scope import scope_of
 from pingan.cases import actions, selectors
-from pingan.cases.models import IdempotencyRecord
 from pingan.cases.schemas import CaseIn
+from pingan.cases.serializers import case_out, case_summary, event_out
 from pingan.core.errors import DomainError, invalid
 
-from .serializers import case_detail, case_summary, event_out
+from .idempotency import create_once
 
 router = Router(tags=["案件"])
 
@@ -26,14 +24,7 @@ class CaseListQuery(selectors.CaseFilter):
 
 
 def _detail(request, number: str) -> dict:
-    return case_detail(selectors.case_detail(request.user, number), scope_of(request.user))
-
-
-def _canonical(body: bytes) -> str:
-    try:
-        return hashlib.sha256(json.dumps(json.loads(body), sort_keys=True).encode()).hexdigest()
-    except ValueError:
-        return hashlib.sha256(body).hexdigest()
+    return case_out(selectors.find_case(request.user, number), scope_of(request.user))
 
 
 @router.post(
@@ -47,32 +38,13 @@ def create_case(request, payload: CaseIn):
     if not key:
         case = actions.create_case(request.user, payload)
         return Status(201, _detail(request, case.number))
-    if len(key) > 128:
-        raise invalid({"Idempotency-Key": "不能超过 128 个字符"})
-    body_hash = _canonical(request.body)
-    previous = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
-    if previous is None:
-        try:
-            with transaction.atomic():
-                case = actions.create_case(request.user, payload)
-                record = IdempotencyRecord.objects.create(
-                    user=request.user, key=key, body_hash=body_hash, status_code=201, resource=case.number
-                )
-        except IntegrityError:
-            # The same key raced us and won; its case stands and ours was rolled back.
-            previous = IdempotencyRecord.objects.get(user=request.user, key=key)
-        else:
-            body = _detail(request, case.number)
-            IdempotencyRecord.objects.filter(pk=record.pk).update(response=body)
-            return Status(201, body)
-    if previous.body_hash != body_hash:
-        raise DomainError(
-            "idempotency_key_reused",
-            "该 Idempotency-Key 已用于内容不同的请求。",
-            status=422,
-            fields={"Idempotency-Key": "请为新的请求使用新的键"},
-        )
-    return Status(previous.status_code, previous.response or _detail(request, previous.resource))
+    status, body = create_once(
+        request,
+        key,
+        lambda: actions.create_case(request.user, payload),
+        lambda number: _detail(request, number),
+    )
+    return Status(status, body)
 
 
 @router.get("/cases", summary="案件台账", description="键集分页：用上一页返回的 `next_cursor` 取下一页。")

@@ -2,8 +2,8 @@
 
 from ninja import Router, Status
 
-from pingan.cases import public
-from pingan.cases import schemas as s
+from pingan.portal import public
+from pingan.portal import schemas as s
 
 router = Router(tags=["群众端（无需登录）"], auth=None)
 

@@ -10,6 +10,10 @@ CaseEvent rows and the audit log are not touched, although their `data` may quot
 summaries: both are append-only and the audit log is hash-chained, and rewriting them would destroy
 the proof that nothing else was rewritten.
 
+Apps above this one keep copies of a case's words of their own (the notices app its notice texts, the
+API its stored answers to replayed requests): they forget them on `case_purged`, sent inside the purge's
+transaction.
+
 Idempotent: a purged case has `purged_at` set and is never selected again; files are deleted after
 the commit that drops their rows, and the orphan sweep removes any a crashed run left behind.
 """
@@ -25,19 +29,18 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from pingan.audit.log import record
 
-from .actions import log_event
+from . import events
 from .models import (
     Agreement,
     Attachment,
     Case,
     CaseRequest,
     FollowUp,
-    IdempotencyRecord,
-    Notification,
     Party,
     PublicMessage,
     Receipt,
@@ -56,6 +59,9 @@ ATTACHMENT_DIR = "attachments"
 # A file younger than this may belong to an upload whose row is not committed yet.
 ORPHAN_MIN_AGE = timedelta(hours=1)
 ORPHAN_CHUNK = 1000
+
+# Sent inside the purge of one case, with `case` already a tombstone: forget your copies of its words.
+case_purged = Signal()
 
 
 @dataclass
@@ -106,8 +112,6 @@ def purge(
                 say(f"将清除 {stream.label} {result.cases[stream.value]} 件…")
         else:
             result.cases[stream.value] = _purge_stream(due, stream.label, now, batch, say, result)
-    if not dry_run:
-        _forget_stored_responses()
     result.orphans = delete_orphan_files(dry_run=dry_run)
     if not dry_run and (result.total or result.files or result.orphans):
         record(
@@ -145,7 +149,8 @@ def _purge_case(pk: int, due: QuerySet[Case], now: datetime, result: PurgeResult
         files = [name for name in case.attachments.values_list("file", flat=True) if name]
         counts = _clear_records(case)
         _make_tombstone(case, now)
-        log_event(case, None, "purge", case.status, counts, actor_name="system")
+        case_purged.send(sender=Case, case=case)
+        events.write(case, "purge", by=events.SYSTEM, at=now, data=counts)
         # Only once the rows are gone for good: a rollback must not lose a file still referenced.
         transaction.on_commit(lambda: _delete_files(files, result), robust=True)
     return True
@@ -190,15 +195,6 @@ def _make_tombstone(case: Case, now: datetime) -> None:
             "updated_at",
         ]
     )
-    # A copy of the old title.
-    Notification.objects.filter(case=case).update(message=f"{case.number} {case.title}")
-
-
-def _forget_stored_responses() -> int:
-    """Stored answers to replayed creation requests quote the case as it was. Set-based, over every
-    purged case, because `resource` has no index; a replay then answers with the tombstone."""
-    purged = Case.objects.filter(purged_at__isnull=False).values("number")
-    return IdempotencyRecord.objects.filter(response__isnull=False, resource__in=purged).update(response=None)
 
 
 def _delete_files(names: list[str], result: PurgeResult) -> None:

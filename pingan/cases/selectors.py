@@ -10,14 +10,15 @@ from django.db.models import Case as SqlCase
 from django.utils import timezone
 from pydantic import BaseModel
 
+from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import invalid, not_found
 from pingan.regions.models import Unit, subtree_q
 
 from .models import Attachment, Case, CaseEvent, CaseRequest, Category
-from .models.case import OPEN_STATUSES, due_soon_q, overdue_q
+from .models.case import CASE_FIELDS, OPEN_STATUSES, due_soon_q, overdue_q
 from .tips import note_refused
-from .workflow import REGION_ROLES, TRANSITIONS
+from .workflow import TRANSITIONS
 
 MAX_LIMIT = 200
 QS = TypeVar("QS", bound=QuerySet)
@@ -174,13 +175,20 @@ def case_page(
     return rows, next_cursor
 
 
-def case_detail(user, number: str) -> Case:
+def find_case(user, number: str) -> Case:
+    """One case with what its page shows, if the user can see it; else 404 (and an excluded user's
+    attempt is audited)."""
     case = (
         with_overdue(Case.objects.visible_to(user))
         # Few joins on purpose: on PostgreSQL, planning a nine-table join cost more than running it.
         .select_related("category", "region", "lead_unit", "handler", "reporter", "agreement")
         .prefetch_related(
-            "co_units", "parties", "attachments", "work_records__author", "follow_ups", "requests"
+            "co_units",
+            "parties",
+            "attachments",
+            "work_records__author",
+            "follow_ups",
+            "requests",
         )
         .filter(number=number)
         .first()
@@ -222,20 +230,16 @@ def case_attachment(user, number: str, attachment_id: int) -> Attachment:
 
 
 def decidable_requests(user) -> QuerySet[CaseRequest]:
-    """Pending requests this user may decide (审批事项): the approvals inbox and its count on the
-    home page. Mirrors `may_take` for the decide_* actions, as a query."""
+    """Pending requests this user may decide (审批事项): the approvals inbox and its count on the home
+    page. The query form of `may_take` for the decide_* actions (pingan.accounts.policy.holds_q)."""
     scope = scope_of(user)
     q = Q(pk__in=[])
     for kind in CaseRequest.Kind.values:
         for role in TRANSITIONS[f"decide_{kind}"].roles:
-            if role in REGION_ROLES:
-                for code in scope.regions_for(role):
-                    q |= Q(kind=kind) & subtree_q("case__region", code)
-            elif units := scope.unit_ids.get(role):
-                q |= Q(kind=kind, case__lead_unit_id__in=units)
-    return CaseRequest.objects.filter(q, decision=CaseRequest.Decision.PENDING).filter(
-        case__in=Case.objects.visible_to(user)
-    )
+            held = policy.holds_q(scope, role, CASE_FIELDS)
+            if held is not None:
+                q |= Q(kind=kind, case__in=Case.objects.filter(held))
+    return CaseRequest.objects.filter(q, decision=CaseRequest.Decision.PENDING)
 
 
 SUPERVISED_LIMIT = 500

@@ -2,6 +2,8 @@
 
 Set-based, so that it scales to a province; idempotent, because the level a case should be at is a
 function of how long it has been overdue, and each (case, step, due, level) is written at most once.
+Each mark and each escalation is an event (written by the event writer's bulk form, with its audit
+entry); escalation notices follow from the events.
 """
 
 from collections import defaultdict
@@ -10,22 +12,19 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from pingan.audit.log import record
 
-from .models import Case, CaseEvent, Escalation, Status
+from . import events
+from .models import Case, Escalation
+from .models.case import CLOCKS
 
-# The step whose clock is pending in each state, and where its due time is kept.
-STEPS = (
-    ("accept", "accept_due", (Status.REPORTED,)),
-    ("sign", "sign_due", (Status.DISPATCHED,)),
-    ("resolve", "resolve_due", (Status.ACCEPTED, Status.IN_PROGRESS)),
-    ("check", "check_due", (Status.RESOLVED,)),
-)
 MAX_LEVEL = 4
 CHUNK = 2000
+# What an event needs of its case, and what the rollups will.
+EVENT_FIELDS = ("number", "status", "stream", "region", "category", "lead_unit")
 
 
 def _target_level(now: datetime, due: datetime, interval: timedelta) -> int:
@@ -36,19 +35,17 @@ def sweep(now: datetime | None = None, progress: Callable[[str], None] | None = 
     now = now or timezone.now()
     interval = timedelta(hours=settings.PINGAN_ESCALATION_HOURS)
     totals = {"marked": 0, "escalations": 0}
-    for step, due_field, statuses in STEPS:
+    for step, (due_field, statuses) in CLOCKS.items():
         overdue = Case.objects.filter(status__in=statuses, **{f"{due_field}__lt": now})
-        totals["marked"] += overdue.filter(overdue_since__isnull=True).update(overdue_since=F(due_field))
+        while written := _mark_chunk(overdue.filter(overdue_since__isnull=True), step, due_field, now):
+            totals["marked"] += written
         for level in range(MAX_LEVEL):
             # A case at `level` is due for the next one once it is `level` intervals past due.
             candidates = overdue.filter(
                 escalation_level=level, **{f"{due_field}__lte": now - level * interval}
             )
-            while True:
-                written = _escalate_chunk(candidates, step, due_field, level, now, interval)
+            while written := _escalate_chunk(candidates, step, due_field, level, now, interval):
                 totals["escalations"] += written
-                if written == 0:
-                    break
                 if progress:
                     progress(f"{step}: 已升级 {totals['escalations']} 件次")
     if totals["marked"] or totals["escalations"]:
@@ -56,48 +53,54 @@ def sweep(now: datetime | None = None, progress: Callable[[str], None] | None = 
     return totals
 
 
+def _locked_chunk(candidates: QuerySet[Case], due_field: str) -> list[Case]:
+    rows = candidates.select_for_update(skip_locked=True).only(*EVENT_FIELDS, due_field)[:CHUNK]
+    return list(rows)
+
+
+def _mark_chunk(candidates: QuerySet[Case], step: str, due_field: str, now: datetime) -> int:
+    """超期: the moment a step passes its due time is noted once, on the case and as an event."""
+    with transaction.atomic():
+        cases = _locked_chunk(candidates, due_field)
+        if not cases:
+            return 0
+        Case.objects.filter(pk__in=[c.pk for c in cases]).update(overdue_since=F(due_field))
+        events.write_many(
+            [
+                events.NewEvent(
+                    c, "overdue", events.SYSTEM, now, c.status, c.status, _due_data(c, step, due_field)
+                )
+                for c in cases
+            ]
+        )
+    return len(cases)
+
+
+def _due_data(case: Case, step: str, due_field: str) -> dict:
+    return {"step": step, "due": getattr(case, due_field)}
+
+
 def _escalate_chunk(
-    candidates, step: str, due_field: str, level: int, now: datetime, interval: timedelta
+    candidates: QuerySet[Case], step: str, due_field: str, level: int, now: datetime, interval: timedelta
 ) -> int:
     with transaction.atomic():
-        rows = list(
-            candidates.select_for_update(skip_locked=True).values_list("pk", due_field, "status")[:CHUNK]
-        )
-        if not rows:
+        cases = _locked_chunk(candidates, due_field)
+        if not cases:
             return 0
-        escalations, events = [], []
+        escalations, new = [], []
         by_target: dict[int, list[int]] = defaultdict(list)
-        for pk, due, status in rows:
+        for case in cases:
+            due = getattr(case, due_field)
             target = _target_level(now, due, interval)
-            by_target[target].append(pk)
+            by_target[target].append(case.pk)
             for lvl in range(level + 1, target + 1):
-                escalations.append(Escalation(case_id=pk, step=step, due=due, level=lvl, at=now))
-                events.append(
-                    CaseEvent(
-                        case_id=pk,
-                        action="escalate",
-                        actor="system",
-                        at=now,
-                        from_status=status,
-                        to_status=status,
-                        data={"step": step, "level": lvl, "role": Escalation.LEVEL_ROLES[lvl]},
-                    )
+                escalations.append(Escalation(case_id=case.pk, step=step, due=due, level=lvl, at=now))
+                data = {**_due_data(case, step, due_field), "level": lvl, "role": Escalation.LEVEL_ROLES[lvl]}
+                new.append(
+                    events.NewEvent(case, "escalate", events.SYSTEM, now, case.status, case.status, data)
                 )
         Escalation.objects.bulk_create(escalations, ignore_conflicts=True)
-        CaseEvent.objects.bulk_create(events)
+        events.write_many(new)
         for target, pks in by_target.items():
             Case.objects.filter(pk__in=pks).update(escalation_level=target)
-        ids = list(
-            Escalation.objects.filter(case_id__in=[r[0] for r in rows], at=now, step=step).values_list(
-                "pk", flat=True
-            )
-        )
-        transaction.on_commit(lambda: _enqueue(ids))
     return len(escalations)
-
-
-def _enqueue(ids: list[int]) -> None:
-    from .tasks import notify_escalations
-
-    for start in range(0, len(ids), 500):
-        notify_escalations.enqueue(ids[start : start + 500])

@@ -1,16 +1,20 @@
-"""The transition table (DESIGN §4): who may take which action from which states.
+"""The transition table (DESIGN §4): who may take which action, from which states, to which states.
 
-Pure data and checks; actions.py does the writing.
+Pure data and checks. Actions (actions/) do the writing; the event writer (events.py) checks every event
+it writes, the demo's included, against the same table; who holds a role over a case is the policy's
+question (pingan.accounts.policy).
 """
 
 from dataclasses import dataclass
 
+from pingan.accounts import policy
 from pingan.accounts.scope import Scope
 
 from .models import Case, Status, Stream
 from .models.case import OPEN_STATUSES
 
-REGION_ROLES = {"dispatcher", "supervisor", "leader", "grid_worker", "custodian"}
+S = Status
+STAY = ""  # in `to`: the action leaves the state as it is
 
 
 @dataclass(frozen=True)
@@ -18,62 +22,82 @@ class Transition:
     label: str
     from_states: tuple[str, ...]
     roles: tuple[str, ...]
+    to: tuple[str, ...] = (STAY,)  # the states it may lead to (several where a decision chooses)
     # Unit roles act on the lead unit's cases; these actions also admit co-units.
     co_units_too: bool = False
 
 
-S = Status
+ENDED_WITH_REPORTER = (S.CLOSED, S.REJECTED, S.WITHDRAWN, S.MERGED)
 TRANSITIONS: dict[str, Transition] = {
     "update": Transition("修改登记信息", (S.REPORTED, S.ACCEPTED), ("dispatcher",)),
-    "accept": Transition("受理", (S.REPORTED,), ("dispatcher",)),
-    "reject": Transition("不予受理", (S.REPORTED,), ("dispatcher",)),
-    "merge": Transition("合并", (S.REPORTED, S.ACCEPTED), ("dispatcher",)),
-    "withdraw": Transition("撤回", OPEN_STATUSES, ("dispatcher",)),
-    "answer": Transition("当场答复", (S.ACCEPTED,), ("dispatcher",)),
-    "dispatch": Transition("分派", (S.ACCEPTED,), ("dispatcher",)),
-    "sign": Transition("签收", (S.DISPATCHED,), ("handler",)),
+    "accept": Transition("受理", (S.REPORTED,), ("dispatcher",), (S.ACCEPTED,)),
+    "reject": Transition("不予受理", (S.REPORTED,), ("dispatcher",), (S.REJECTED,)),
+    "merge": Transition("合并", (S.REPORTED, S.ACCEPTED), ("dispatcher",), (S.MERGED,)),
+    "withdraw": Transition("撤回", OPEN_STATUSES, ("dispatcher",), (S.WITHDRAWN,)),
+    "answer": Transition("当场答复", (S.ACCEPTED,), ("dispatcher",), (S.CLOSED,)),
+    "dispatch": Transition("分派", (S.ACCEPTED,), ("dispatcher",), (S.DISPATCHED,)),
+    "sign": Transition("签收", (S.DISPATCHED,), ("handler",), (S.IN_PROGRESS,)),
     "request_return": Transition("申请退单", (S.DISPATCHED, S.IN_PROGRESS), ("unit_head",)),
-    "decide_return": Transition("审批退单", (S.DISPATCHED, S.IN_PROGRESS), ("dispatcher",)),
+    "decide_return": Transition(
+        "审批退单", (S.DISPATCHED, S.IN_PROGRESS), ("dispatcher",), (S.ACCEPTED, STAY)
+    ),
     "request_extension": Transition("申请延期", (S.DISPATCHED, S.IN_PROGRESS), ("handler",)),
     "decide_extension": Transition("审批延期", (S.DISPATCHED, S.IN_PROGRESS), ("unit_head", "dispatcher")),
     "request_suspension": Transition("申请挂起", (S.IN_PROGRESS,), ("dispatcher", "handler")),
-    "decide_suspension": Transition("审批挂起", (S.IN_PROGRESS,), ("leader",)),
-    "resume": Transition("恢复办理", (S.SUSPENDED,), ("dispatcher", "leader")),
+    "decide_suspension": Transition("审批挂起", (S.IN_PROGRESS,), ("leader",), (S.SUSPENDED, STAY)),
+    "resume": Transition("恢复办理", (S.SUSPENDED,), ("dispatcher", "leader"), (S.IN_PROGRESS,)),
     "record_work": Transition("记录工作", (S.DISPATCHED, S.IN_PROGRESS), ("handler",), co_units_too=True),
-    "resolve": Transition("办结反馈", (S.IN_PROGRESS,), ("handler",)),
-    "check_pass": Transition("核查通过", (S.RESOLVED,), ("supervisor", "dispatcher")),
-    "check_fail": Transition("核查不通过", (S.RESOLVED,), ("supervisor", "dispatcher")),
+    "resolve": Transition("办结反馈", (S.IN_PROGRESS,), ("handler",), (S.RESOLVED,)),
+    "check_pass": Transition("核查通过", (S.RESOLVED,), ("supervisor", "dispatcher"), (S.CLOSED,)),
+    "check_fail": Transition("核查不通过", (S.RESOLVED,), ("supervisor", "dispatcher"), (S.IN_PROGRESS,)),
     "follow_up": Transition("回访", (S.CLOSED,), ("dispatcher",)),
-    "reopen": Transition("重新办理", (S.CLOSED,), ("dispatcher", "leader")),
-    "archive": Transition("归档", (S.CLOSED,), ("dispatcher",)),
+    "reopen": Transition("重新办理", (S.CLOSED,), ("dispatcher", "leader"), (S.IN_PROGRESS,)),
+    "archive": Transition("归档", (S.CLOSED,), ("dispatcher",), (S.ARCHIVED,)),
     "supervise": Transition("督办", OPEN_STATUSES, ("leader", "supervisor")),
-    "reply": Transition(
-        "答复群众", (*OPEN_STATUSES, S.CLOSED, S.REJECTED, S.WITHDRAWN, S.MERGED), ("dispatcher", "handler")
-    ),
+    "reply": Transition("答复群众", (*OPEN_STATUSES, *ENDED_WITH_REPORTER), ("dispatcher", "handler")),
     "exclude": Transition("设置回避", OPEN_STATUSES, ("dispatcher", "custodian")),
 }
 
+ANY = tuple(Status.values)
+# Events that are not a user's action on the case page: what the system, the public and other writes
+# record. The event writer checks them like the transitions (label, from states, to states).
+SYSTEM_EVENTS: dict[str, Transition] = {
+    "create": Transition("登记", ("",), (), (S.REPORTED,)),
+    "import": Transition("补录", ("",), (), (S.REPORTED, S.CLOSED)),
+    "attach": Transition("上传附件", OPEN_STATUSES, ()),
+    "merged_in": Transition("并入案件", OPEN_STATUSES, ()),
+    "overdue": Transition("超期", OPEN_STATUSES, ()),
+    "escalate": Transition("超期升级", OPEN_STATUSES, ()),
+    "public_message": Transition("群众留言", ANY, ()),
+    "public_feedback": Transition("群众评价", (S.RESOLVED, S.CLOSED, S.ARCHIVED, S.REJECTED), ()),
+    "purge": Transition("到期清除个人信息", ANY, ()),
+}
+EVENTS = {**TRANSITIONS, **SYSTEM_EVENTS}
+EVENT_LABELS = {name: t.label for name, t in EVENTS.items()}
 
-def holds_role_for(scope: Scope, case: Case, role: str, co_units_too: bool = False) -> bool:
-    """Region roles act where their region covers the case; unit roles only on their unit's cases
-    (co-units see a case but may only record work on it)."""
-    if role in REGION_ROLES:
-        return scope.covers_region(role, case.region_id)
-    if scope.covers_unit(role, case.lead_unit_id):
-        return True
-    if co_units_too:
-        ids = scope.unit_ids.get(role, frozenset())
-        return any(u.pk in ids for u in case.co_units.all())
-    return False
+
+class IllegalEvent(ValueError):
+    """An event the transition table does not allow: a bug in the code that tried to write it."""
 
 
-def may_take(scope: Scope, case: Case, action: str) -> bool:
+def check_event(action: str, from_status: str, to_status: str) -> None:
+    t = EVENTS.get(action)
+    if t is None:
+        raise IllegalEvent(f"unknown event {action!r}")
+    if from_status not in t.from_states:
+        raise IllegalEvent(f"{action} from {from_status!r}")
+    if to_status not in t.to and not (STAY in t.to and to_status == from_status):
+        raise IllegalEvent(f"{action} from {from_status!r} to {to_status!r}")
+
+
+def may_take(scope: Scope, case: Case, action: str, subject: policy.Subject | None = None) -> bool:
     t = TRANSITIONS[action]
-    return any(holds_role_for(scope, case, role, t.co_units_too) for role in t.roles)
+    subject = subject or case.subject()
+    return any(policy.holds(scope, role, subject, co_units_too=t.co_units_too) for role in t.roles)
 
 
 # Requests come in pairs: one may be asked while none is pending, and decided while one is.
-REQUEST_KINDS = {"return", "extension", "suspension"}
+REQUEST_KINDS = ("return", "extension", "suspension")
 
 
 def pending_kinds(case: Case) -> set[str]:
@@ -99,16 +123,10 @@ def is_legal(case: Case, action: str) -> bool:
 
 
 def allowed_actions(scope: Scope, case: Case) -> list[str]:
-    return [a for a in TRANSITIONS if is_legal(case, a) and may_take(scope, case, a)]
+    subject = case.subject()
+    return [a for a in TRANSITIONS if is_legal(case, a) and may_take(scope, case, a, subject)]
 
 
 def may_reveal(scope: Scope, case: Case, field: str) -> bool:
-    """Dispatchers, the lead unit's handlers (never for tips) and custodians (DESIGN §4, §8)."""
-    if scope.covers_region("custodian", case.region_id):
-        return True
-    if case.stream == "tip":
-        # The identity of a tip's reporter is for custodians only.
-        return not field.startswith("reporter.") and scope.covers_region("dispatcher", case.region_id)
-    return scope.covers_region("dispatcher", case.region_id) or scope.covers_unit(
-        "handler", case.lead_unit_id
-    )
+    """A tip's reporter is a protected identity (DESIGN §4, §8); the policy says who reads what."""
+    return policy.may_reveal(scope, case.subject(), identity=field.startswith("reporter."))

@@ -19,10 +19,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from pingan.accounts.models import RoleGrant, User
+from pingan.cases import events as event_writer
 from pingan.cases.clocks import LOCAL, WorkCalendar, get_calendar
 from pingan.cases.models import (
     Case,
-    CaseEvent,
     CaseRequest,
     CaseSerial,
     Category,
@@ -403,8 +403,9 @@ def _write(ctx: Context, batch: list[History]) -> None:
         for key in ("request", "follow_up"):
             if key in e.data:
                 e.data[key] = _pk(e.data[key])
-    CaseEvent.objects.bulk_create(events)
-    # Keep CaseSerial ahead of every number given, so that actions._next_number never collides.
+    # History after the fact: checked and audited like any event, told to no one.
+    event_writer.write_many(events, quiet=True)
+    # Keep CaseSerial ahead of every number given, so that the case builder never collides.
     for year in {c.reported_at.astimezone(LOCAL).year for c in cases}:
         CaseSerial.objects.update_or_create(
             county=ctx.county.code, year=year, defaults={"last": ctx.serials[year]}

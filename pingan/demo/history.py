@@ -2,9 +2,13 @@
 
 The generator decides where a case should end up (old cases mostly closed, some stuck open), plans
 the actions that lead there, and takes them one by one. Each action moves the clock by a delay drawn
-against the step's real time limit (now and then a late one), then sets the fields and writes the
-CaseEvent that the same action in pingan.cases.actions would have written. An action that would fall
-after `now` has not happened yet: the case stays where it is, which is how recent cases end up open.
+against the step's real time limit (now and then a late one), then sets the fields and makes the event
+that the same action in pingan.cases.actions would have written. An action that would fall after `now`
+has not happened yet: the case stays where it is, which is how recent cases end up open.
+
+Running 20,000 lives through the real actions would take most of an hour, so the events go to the event
+writer's bulk form (generator.py), which checks each against the transition table and writes its audit
+entry, as it does for the actions.
 """
 
 import bisect
@@ -12,8 +16,9 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pingan.cases.models import Case, CaseEvent, CaseRequest, FollowUp, Party, Reporter, Status
-from pingan.cases.models.case import OPEN_STATUSES
+from pingan.cases.events import NewEvent
+from pingan.cases.models import Case, CaseRequest, FollowUp, Party, Reporter, Status
+from pingan.cases.models.case import CLOCKS, DUE_FIELDS, OPEN_STATUSES, ended_step
 
 from . import texts
 
@@ -78,8 +83,9 @@ class History:
         self.t: datetime = case.reported_at
         self.status = ""
         self.left = 0  # planned actions still to come (to squeeze a forced plan in before now)
-        self.events: list[CaseEvent] = []
-        self.foreign_events: list[CaseEvent] = []  # merged_in, written on the master case
+        self.events: list[NewEvent] = []
+        self.foreign_events: list[NewEvent] = []  # merged_in, written on the master case
+        self.dues: dict[str, datetime | None] = {}  # the clocks as the last event left them
         self.requests: list[CaseRequest] = []
         self.follow_ups: list[FollowUp] = []
         self.co_units: list[int] = []
@@ -98,11 +104,13 @@ class History:
     # ------------------------------------------------------------ plumbing
 
     def event(self, action: str, actor: str, data: dict | None = None, to: str | None = None) -> None:
+        """The event of the action just taken; the step it ends records the due time it found."""
         before = self.status
         if to:
             self.status = self.case.status = to
+        step = ended_step(before, self.status)
         self.events.append(
-            CaseEvent(
+            NewEvent(
                 case=self.case,
                 action=action,
                 actor=actor,
@@ -110,8 +118,10 @@ class History:
                 from_status=before,
                 to_status=self.status,
                 data=data or {},
+                due=self.dues.get(CLOCKS[step][0]) if step else None,
             )
         )
+        self.dues = {name: getattr(self.case, name) for name in DUE_FIELDS}
 
     def _at(self, delay: timedelta, office: bool = True) -> None:
         """Move the clock to the next action; staff act in office hours."""
@@ -248,7 +258,7 @@ class History:
         self._at(self._share(self._span(c.accept_due)))
         target = self.ctx.merge_target(self)
         if target is None:  # nothing open to merge into: a duplicate of a finished case is declined
-            self._reject()
+            self._decline()
             return
         self.merge_target = target
         c.closed_at = self.t
@@ -256,15 +266,19 @@ class History:
         self.event("merge", self.dispatcher, data, to=S.MERGED)
         status = target.status_at(self.t)
         self.foreign_events.append(
-            CaseEvent(
-                case=target.case,
-                action="merged_in",
-                actor=self.dispatcher,
-                at=self.t,
-                from_status=status,
-                to_status=status,
-                data={"case": c.number},
-            )
+            NewEvent(target.case, "merged_in", self.dispatcher, self.t, status, status, {"case": c.number})
+        )
+
+    def _decline(self) -> None:
+        """A duplicate of a finished case: rejected before acceptance, answered after it."""
+        if self.status == S.REPORTED:
+            self._reject()
+            return
+        c = self.case
+        c.outcome, c.outcome_summary = "explained", "该事项此前已办结，已向反映人说明办理结果"
+        c.closed_at = c.resolved_at = self.t
+        self.event(
+            "answer", self.dispatcher, {"summary": c.outcome_summary, "outcome": c.outcome}, to=S.CLOSED
         )
 
     def _withdraw(self) -> None:
@@ -502,9 +516,7 @@ class History:
         c.supervision_level = level
         actor = self.ctx.actor("leader" if level == "listed" else "supervisor")
         data = {"level": level, "note": rng.choice(texts.SUPERVISE_NOTES[level])}
-        event = CaseEvent(
-            case=c, action="supervise", actor=actor, at=at, from_status=status, to_status=status, data=data
-        )
+        event = NewEvent(c, "supervise", actor, at, status, status, data)
         self.events.insert(bisect.bisect_right([e.at for e in self.events], at), event)
 
     def _finish(self) -> None:

@@ -63,7 +63,7 @@ SHOPS = [
     "小杨烧烤",
 ]
 
-# Category code → (title, description) pairs. Codes are those of pingan.cases.defaults.
+# Category code → (title, description) pairs. Codes are those the migration cases.0002 loads.
 # Categories that only make sense in the countryside (宅基地, 山林, 村务): placed in villages, not communities.
 RURAL = {"D03", "D05", "D07", "D15"}
 TEMPLATES: dict[str, list[tuple[str, str]]] = {

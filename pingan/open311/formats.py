@@ -105,7 +105,7 @@ def render(fmt: str, root: str, body: list | dict, status: int = 200) -> HttpRes
 
 # ---------------------------------------------------------------- errors
 
-# Our own parameter names, as the client sent them (pingan.cases.schemas.PublicReportIn → GeoReport).
+# Our own parameter names, as the client sent them (pingan.portal.schemas.PublicReportIn → GeoReport).
 PARAMETERS = {
     "lng": "long",
     "address": "address_string",

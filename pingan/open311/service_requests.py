@@ -1,8 +1,10 @@
 """GeoReport service requests over cases: what a client may read, and the one way to submit.
 
-Privacy (DESIGN §1, §8): only the streams 群众诉求 and 安全隐患 are ever listed, never a tip. Without an
-api_key a client reads status only: no description, place, coordinates or replies. With one it reads
-what that user may see (`Case.objects.visible_to`). Reporter name, phone and email never leave.
+Privacy (DESIGN §1, §7, §8): only the streams 群众诉求 and 安全隐患 are ever listed, never a tip. Without an
+api_key a client reads only what the public filed itself (through the portal or Open311: the cases that
+hold a receipt), never a case entered by staff, and of those the status only: no description, place,
+coordinates or replies. With one it reads what that user may see (`Case.objects.visible_to`). Reporter
+name, phone and email never leave.
 """
 
 from datetime import datetime, timedelta
@@ -15,9 +17,9 @@ from django.http import QueryDict
 
 from pingan.accounts.models import User
 from pingan.cases.models import Case, PublicMessage, Status, Stream
-from pingan.cases.models.case import ENDED_STATUSES
-from pingan.cases.public import PUBLIC_STATUS, submit_report
+from pingan.cases.models.case import ENDED_STATUSES, running_clocks
 from pingan.core.errors import invalid
+from pingan.portal.public import PUBLIC_STATUS, submit_report
 
 from .formats import parse_iso
 from .models import Open311Token
@@ -31,7 +33,9 @@ CLOSED_STATUSES = (Status.RESOLVED, *ENDED_STATUSES)
 
 
 def readable_cases(user: User | None) -> QuerySet[Case, Any]:
-    cases: QuerySet[Case, Any] = Case.objects.visible_to(user) if user else Case.objects.all()
+    cases: QuerySet[Case, Any] = (
+        Case.objects.visible_to(user) if user else Case.objects.filter(has_receipt=True)
+    )
     cases = cases.filter(stream__in=STREAMS).select_related("category", "lead_unit")
     if user is None:
         return cases
@@ -98,9 +102,11 @@ def newest(cases: QuerySet[Case]) -> list[Case]:
 
 
 def _expected(case: Case) -> datetime | None:
+    """The latest due time among the clocks running now; none once GeoReport calls the request closed."""
     if case.status in CLOSED_STATUSES:
         return None
-    return case.resolve_due or case.accept_due
+    dues = [getattr(case, field) for _, field in running_clocks(case.status)]
+    return max((d for d in dues if d is not None), default=None)
 
 
 def request_out(case: Case, *, keyed: bool) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from pingan.accounts.models import User
 from pingan.api.base import TokenAuth
-from pingan.cases.public import county_region
 from pingan.core.errors import DomainError, not_found
+from pingan.portal.public import county_region
 from pingan.regions.models import Region
 
 from . import service_requests as sr

@@ -8,10 +8,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from pingan.cases import public
 from pingan.cases.models import Category, RetentionPolicy
 from pingan.cases.views.params import form_payload
 from pingan.core.errors import DomainError
+from pingan.portal import public
 from pingan.regions.models import Region
 
 STREAMS = {

@@ -1,6 +1,6 @@
 from .case import Case, CaseSerial, Status, Stream
 from .config import CalendarDay, Category, RetentionPolicy, RoutingRule, TimeLimitRule, TimeUnit
-from .public import PublicMessage, Receipt, TipExclusion
+from .public import PublicMessage, Receipt
 from .records import (
     Agreement,
     Attachment,
@@ -8,12 +8,11 @@ from .records import (
     CaseRequest,
     Escalation,
     FollowUp,
-    IdempotencyRecord,
-    Notification,
     Party,
     Reporter,
     WorkRecord,
 )
+from .tips import TipExclusion
 
 __all__ = [
     "Agreement",
@@ -26,8 +25,6 @@ __all__ = [
     "Category",
     "Escalation",
     "FollowUp",
-    "IdempotencyRecord",
-    "Notification",
     "Party",
     "PublicMessage",
     "Receipt",

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
-from pingan.regions.models import subtree_q
 
 
 class Stream(models.TextChoices):
@@ -45,83 +45,71 @@ OPEN_STATUSES = (
 )
 ENDED_STATUSES = tuple(s for s in Status if s not in OPEN_STATUSES)
 
-# Which roles see which cases through a region grant; tips are narrower (DESIGN §8).
-REGION_READ_ROLES = ("dispatcher", "supervisor", "leader", "grid_worker", "custodian")
-REGION_TIP_ROLES = ("dispatcher", "custodian")
-UNIT_READ_ROLES = ("handler", "unit_head")
+# The clock of each step, where its due time is kept and the states in which it runs (DESIGN §4).
+# Suspension pauses the resolve clock; a dispatched case runs its sign clock and its resolve clock.
+# Overdue and due-soon filters, the sweep, row display and Open311 all read this one table.
+CLOCKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "accept": ("accept_due", (Status.REPORTED,)),
+    "sign": ("sign_due", (Status.DISPATCHED,)),
+    "resolve": ("resolve_due", (Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS)),
+    "check": ("check_due", (Status.RESOLVED,)),
+}
+DUE_FIELDS = tuple(field for field, _ in CLOCKS.values())
+
+
+def running_clocks(status: str) -> list[tuple[str, str]]:
+    """(step, due field) of the clocks that run in `status`."""
+    return [(step, field) for step, (field, states) in CLOCKS.items() if status in states]
+
+
+def ended_step(from_status: str, to_status: str) -> str | None:
+    """The step whose clock a change of state stops: the later one where two stop at once (a withdrawn
+    dispatched case stops its sign and its resolve clock; the resolve clock is the one that counts)."""
+    ended = [
+        step for step, (_, states) in CLOCKS.items() if from_status in states and to_status not in states
+    ]
+    return ended[-1] if ended else None
 
 
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CaseQuerySet":
-        """The one door for every read of cases: UI, API, exports and attachments."""
-        scope = scope_of(user)
-        clauses: list[Q] = []
-        not_tip = ~Q(stream=Stream.TIP)
-        tip_regions = scope.regions_for(*REGION_TIP_ROLES)
-        all_streams = []  # regions where the user sees tips too: one clause, no stream condition
-        for code in scope.regions_for(*REGION_READ_ROLES):
-            if any(code.startswith(t) for t in tip_regions):
-                all_streams.append(code)
-                clauses.append(subtree_q("region", code))
-            else:
-                clauses.append(subtree_q("region", code) & not_tip)
-        for code in tip_regions:
-            if not any(code.startswith(a) for a in all_streams):
-                clauses.append(subtree_q("region", code) & Q(stream=Stream.TIP))
-        units = scope.units_for(*UNIT_READ_ROLES)
-        if units:
-            co_unit = Case.co_units.through.objects.filter(case_id=OuterRef("pk"), unit_id__in=units)
-            clauses.append(Q(lead_unit_id__in=units))
-            clauses.append(Exists(co_unit) & not_tip)
-        if "grid_worker" in scope.roles:
-            clauses.append(Q(reported_by_id=scope.user_id))
-        if not clauses:
-            return self.none()
-        q = clauses[0]
-        for clause in clauses[1:]:
-            q |= clause
-        qs = self.filter(q)
-        if tip_regions or units:
-            qs = qs.exclude(stream=Stream.TIP, pk__in=excluded_tips(scope))
-        return qs
+        """The one door for every read of cases: UI, API, exports and attachments (DESIGN §2)."""
+        q = policy.see_q(scope_of(user), CASE_FIELDS)
+        return self.none() if q is None else self.filter(q)
 
     def overdue(self, now=None) -> "CaseQuerySet":
         return self.filter(overdue_q(now or timezone.now()))
 
 
-def excluded_tips(scope) -> models.QuerySet:
-    """Ids of the tips that name this user, or a unit their grants touch, as involved (回避)."""
-    from .public import TipExclusion
+def _with_co_unit(units: frozenset[int]) -> Q:
+    return Q(Exists(Case.co_units.through.objects.filter(case_id=OuterRef("pk"), unit_id__in=units)))
+
+
+def _excluding(scope) -> Q:
+    """Tips that name this user, or a unit their grants touch, as involved (回避)."""
+    from .tips import TipExclusion
 
     q = Q(user_id=scope.user_id)
     if scope.unit_codes:
         q |= Q(unit__code__in=scope.unit_codes)
-    return TipExclusion.objects.filter(q).values("case_id")
+    return Q(pk__in=TipExclusion.objects.filter(q).values("case_id"))
 
 
 def overdue_q(now) -> Q:
-    """Past due while the step is not done (DESIGN §4). Suspension stops the resolve clock."""
-    return (
-        Q(status=Status.REPORTED, accept_due__lt=now)
-        | Q(status=Status.DISPATCHED, sign_due__lt=now)
-        | Q(status__in=[Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS], resolve_due__lt=now)
-        | Q(status=Status.RESOLVED, check_due__lt=now)
-    )
+    """Past due while the step is not done (DESIGN §4)."""
+    q = Q(pk__in=[])
+    for field, states in CLOCKS.values():
+        q |= Q(status__in=states, **{f"{field}__lt": now})
+    return q
 
 
 def due_soon_q(now, hours: float = 24) -> Q:
-    """A running clock falls due within `hours` and has not passed yet: the 即将超期 list."""
+    """A running clock falls due within `hours` and none has passed yet: the 即将超期 list."""
     soon = now + timedelta(hours=hours)
-    return (
-        Q(status=Status.REPORTED, accept_due__gte=now, accept_due__lt=soon)
-        | Q(status=Status.DISPATCHED, sign_due__gte=now, sign_due__lt=soon)
-        | Q(
-            status__in=[Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS],
-            resolve_due__gte=now,
-            resolve_due__lt=soon,
-        )
-        | Q(status=Status.RESOLVED, check_due__gte=now, check_due__lt=soon)
-    ) & ~overdue_q(now)
+    q = Q(pk__in=[])
+    for field, states in CLOCKS.values():
+        q |= Q(status__in=states, **{f"{field}__gte": now, f"{field}__lt": soon})
+    return q & ~overdue_q(now)
 
 
 class Case(models.Model):
@@ -271,6 +259,30 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def subject(self) -> policy.Subject:
+        """This case as the policy sees it. Reads co-units and (for tips) exclusions, prefetched or not."""
+        tip = self.stream == Stream.TIP
+        exclusions = list(self.exclusions.all()) if tip and self.pk else []
+        return policy.Subject(
+            region=self.region_id,
+            lead_unit=self.lead_unit_id,
+            co_units=frozenset(u.pk for u in self.co_units.all()) if self.pk else frozenset(),
+            reported_by=self.reported_by_id,
+            confidential=tip,
+            excluded_users=frozenset(e.user_id for e in exclusions if e.user_id),
+            excluded_units=frozenset(e.unit.code for e in exclusions if e.unit_id),
+        )
+
+
+CASE_FIELDS = policy.Fields(
+    region="region",
+    lead_unit="lead_unit_id",
+    co_units=_with_co_unit,
+    reported_by="reported_by_id",
+    confidential=Q(stream=Stream.TIP),
+    excluded=_excluding,
+)
 
 
 class CaseSerial(models.Model):

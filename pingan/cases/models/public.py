@@ -1,8 +1,7 @@
-"""The public side of a case: its receipt, the messages with an anonymous reporter, tip exclusions."""
+"""The public side of a case: its receipt and the messages with a reporter who holds it."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 from .case import Case
@@ -44,24 +43,3 @@ class PublicMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.at:%Y-%m-%d %H:%M}"
-
-
-class TipExclusion(models.Model):
-    """A unit or a user named in a tip as involved: they must not see it (回避)."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="exclusions")
-    unit = models.ForeignKey("regions.Unit", null=True, blank=True, on_delete=models.CASCADE)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
-
-    class Meta:
-        verbose_name = "回避"
-        verbose_name_plural = "回避"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(unit__isnull=False, user__isnull=True) | Q(unit__isnull=True, user__isnull=False),
-                name="exclusion_unit_xor_user",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"回避（案件 {self.case_id}）"

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from pingan.core.crypto import EncryptedTextField
-from pingan.core.models import AppendOnlyModel
+from pingan.core.models import AppendOnlyModel, AppendOnlyQuerySet
 
 from .case import Case
 
@@ -181,6 +181,21 @@ class CaseRequest(models.Model):
         return f"{self.get_kind_display()}申请（{self.get_decision_display()}）"
 
 
+class CaseEventQuerySet(AppendOnlyQuerySet):
+    """Only the event writer (pingan.cases.events) adds events: each with its audit entry, checked against
+    the transition table. Anything else that tries is a bug, and fails here."""
+
+    def create(self, **kwargs):
+        raise TypeError("案件事件只能由 pingan.cases.events 写入。")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise TypeError("案件事件只能由 pingan.cases.events 写入。")
+
+    def append(self, events: list["CaseEvent"]) -> list["CaseEvent"]:
+        """For pingan.cases.events only."""
+        return super().bulk_create(events, batch_size=2000)
+
+
 class CaseEvent(AppendOnlyModel):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     action = models.CharField("动作", max_length=32)
@@ -189,6 +204,17 @@ class CaseEvent(AppendOnlyModel):
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The step whose clock this event stopped, and the due time then in force: whether it was on time
+    # stays decidable for ever, whatever later extensions do (GOVERNANCE §2).
+    step = models.CharField("结束环节", max_length=8, blank=True)
+    due = models.DateTimeField("环节时限", null=True, blank=True)
+    # Every event has its entry in the hash-chained audit log. Null only on events written before
+    # migration 0005, whose entries were not linked.
+    audit = models.OneToOneField(
+        "audit.AuditEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = CaseEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "案件事件"
@@ -198,6 +224,9 @@ class CaseEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+    def save(self, *args, **kwargs):
+        raise TypeError("案件事件只能由 pingan.cases.events 写入。")
 
 
 class Escalation(models.Model):
@@ -220,41 +249,3 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} 第{self.level}级"
-
-
-class Notification(models.Model):
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE)
-    kind = models.CharField(max_length=32)
-    message = models.CharField(max_length=300)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = "提醒"
-        verbose_name_plural = "提醒"
-        ordering = ["-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class IdempotencyRecord(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    key = models.CharField(max_length=128)
-    body_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    # What the first request made (a case number); the response body is stored just after commit,
-    # so that building it does not hold the numbering and audit locks.
-    resource = models.CharField(max_length=64, blank=True)
-    response = models.JSONField(encoder=DjangoJSONEncoder, null=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"

@@ -9,13 +9,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from pingan.accounts.scope import scope_of
-from pingan.api.serializers import case_detail, event_out
 from pingan.core.errors import DomainError
 from pingan.regions.models import Unit
 
 from .. import actions, selectors
 from ..clocks import LOCAL
 from ..rules import suggest_lead_unit
+from ..serializers import case_out, event_out
 from ..workflow import TRANSITIONS, may_reveal
 from .display import running_clocks
 from .forms import ACTION_FIELDS, DANGER, payload_from
@@ -28,9 +28,9 @@ def case_page(request, number: str):
 
 
 def _render(request, number: str, *, failed: str = "", error: DomainError | None = None, revealed=None):
-    case = selectors.case_detail(request.user, number)
+    case = selectors.find_case(request.user, number)
     scope = scope_of(request.user)
-    data = case_detail(case, scope)
+    data = case_out(case, scope)
     allowed = data["allowed_actions"]
     forms = [
         {

@@ -1,17 +1,9 @@
 """How a case's state reads on a page: which clocks run and what they say."""
 
 from ..models import Status, Stream
+from ..models.case import running_clocks as clocks_in
 
-CLOCK_LABELS = {"accept_due": "受理", "sign_due": "签收", "resolve_due": "办结", "check_due": "核查"}
-
-# The clocks that run in each state (DESIGN §4); a suspended case's resolve clock is paused.
-RUNNING: dict[str, tuple[str, ...]] = {
-    Status.REPORTED: ("accept_due",),
-    Status.ACCEPTED: ("resolve_due",),
-    Status.DISPATCHED: ("sign_due", "resolve_due"),
-    Status.IN_PROGRESS: ("resolve_due",),
-    Status.RESOLVED: ("check_due",),
-}
+CLOCK_LABELS = {"accept": "受理", "sign": "签收", "resolve": "办结", "check": "核查"}
 
 
 def for_display(rows: list[dict]) -> list[dict]:
@@ -28,8 +20,8 @@ def running_clocks(row) -> list[dict]:
     """[{label, due}] for a ledger row (dict) or a case (object)."""
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
     clocks = []
-    for name in RUNNING.get(str(get("status")), ()):
+    for step, name in clocks_in(str(get("status"))):
         due = get(name)
         if due is not None:
-            clocks.append({"label": CLOCK_LABELS[name], "due": due})
+            clocks.append({"label": CLOCK_LABELS[step], "due": due})
     return clocks

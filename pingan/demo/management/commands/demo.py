@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand
 
 from pingan.accounts.models import RoleGrant, User
 from pingan.cases.models import Case
-from pingan.cases.public import submit_report
 from pingan.core.crypto import new_key
 from pingan.demo.county import ROLE_USERS
+from pingan.portal.public import submit_report
 
 from .seed import seed_cases, seed_county
 

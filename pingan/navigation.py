@@ -1,10 +1,13 @@
-"""What every staff page needs: the navigation for the user's roles."""
+"""What every staff page needs: the navigation for the user's roles and the unread notice count.
+
+A project-level module: it knows the pages of every app, which no app may (STYLE: core imports none)."""
 
 from typing import Any
 
 from django.urls import reverse
 
 from pingan.accounts.scope import scope_of
+from pingan.notices.inbox import unread_count
 
 # (label, url name, roles that see it; empty = everyone signed in)
 NAVIGATION = (
@@ -36,4 +39,4 @@ def navigation(request):
     ]
     if matches:
         max(matches, key=lambda i: len(i["url"]))["current"] = True
-    return {"nav_items": items, "user_roles": roles}
+    return {"nav_items": items, "user_roles": roles, "unread_notices": unread_count(user)}

@@ -1,7 +1,9 @@
 """The public path (DESIGN §7, §8): reports without an account, followed with a receipt code.
 
-Nothing here reads or keeps who the client is: no address, no user agent. Rate limits live in the
-views (`guard_*`), keyed by a hash that changes every window (pingan.core.throttle).
+Receipt codes are made, hashed and looked up here; what a report, a message or a rating writes on its
+case is the case actions' business (pingan.cases.actions.replies). Nothing here reads or keeps who the
+client is: no address, no user agent. Rate limits live in the views (`guard_*`), keyed by a hash that
+changes every window (pingan.core.throttle).
 """
 
 import hashlib
@@ -9,21 +11,18 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
 from pingan.accounts.models import User
+from pingan.cases import actions
+from pingan.cases.builder import resolve_category
+from pingan.cases.models import Case, PublicMessage, Receipt, Status
+from pingan.cases.uploads import atomic_files, clean_upload
 from pingan.core import throttle
 from pingan.core.errors import DomainError, invalid
 from pingan.core.validation import validate
 from pingan.regions.models import Region
 
 from . import schemas as s
-from .actions import log_event, reserve_numbers, resolve_category
-from .clocks import LOCAL
-from .models import Attachment, Case, FollowUp, PublicMessage, Receipt, Reporter, Status
-from .rules import step_due
-from .uploads import atomic_files, clean_upload, store_cleaned
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand has no look-alikes.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -43,8 +42,6 @@ PUBLIC_STATUS = {
     Status.MERGED: "已与同一事项合并办理",
     Status.WITHDRAWN: "已撤回",
 }
-RATEABLE = (Status.RESOLVED, Status.CLOSED, Status.ARCHIVED, Status.REJECTED)
-PUBLIC_ACTOR = "public"  # the name events and audit entries give the anonymous public
 
 
 # ---------------------------------------------------------------- receipt codes
@@ -150,59 +147,42 @@ def submit_report(
         raise invalid({"name": "实名反映请填写姓名，或选择匿名"})
     if len(files) > MAX_FILES:
         raise invalid({"files": f"最多上传 {MAX_FILES} 个文件"})
-
+    report = actions.PublicReport(
+        stream=data.stream,
+        category=resolve_category(data.stream, data.category),
+        title=_title(data.description),
+        description=data.description,
+        region=_region(data.region),
+        address=data.address,
+        lat=data.lat,
+        lng=data.lng,
+        anonymous=data.anonymous,
+        name=data.name,
+        phone=data.phone,
+    )
     # Decode and strip the photos first: the case number's lock is held from numbering to commit.
     cleaned = [clean_upload(name, content) for name, content in files]
     code = new_code()
     with atomic_files() as stored:
-        case = _create(data, cleaned, code, stored, via=via, channel=channel, extra=extra)
+        case = actions.file_report(
+            report,
+            receipt_digest=digest(code),
+            files=cleaned,
+            stored=stored,
+            via=via,
+            channel=channel,
+            extra=extra,
+        )
     return case, grouped(code)
 
 
-def _create(data, cleaned, code, stored: list[Attachment], *, via, channel, extra) -> Case:
-    """The case, its reporter, receipt and files; inside `atomic_files`."""
-    category = resolve_category(data.stream, data.category)
-    if data.region:
-        region = Region.objects.filter(code=data.region).first()
-        if region is None:
-            raise invalid({"region": "所选地点不在本县（区）范围内"})
-    else:
-        region = county_region()
-    now = timezone.now()
-    case = Case(
-        stream=data.stream,
-        category=category,
-        title=_title(data.description),
-        description=data.description,
-        channel=channel,
-        region=region,
-        address=data.address,
-        lat=data.lat,
-        lng=data.lng,
-        reported_at=now,
-        has_receipt=True,
-        extra=extra or {},
-    )
-    case.accept_due = step_due(case, "accept", now)
-    case.number = reserve_numbers(region.code[:6], now.astimezone(LOCAL).year)[0]
-    case.save()
-    if data.anonymous:
-        Reporter.objects.create(case=case, anonymous=True)
-    else:
-        Reporter.objects.create(case=case, name=data.name, phone=data.phone)
-    Receipt.objects.create(case=case, digest=digest(code))
-    for upload in cleaned:
-        kind = "document" if upload[2] == "application/pdf" else "photo"
-        stored.append(store_cleaned(case, None, kind, upload))
-    log_event(
-        case,
-        via,
-        "create",
-        "",
-        {"channel": channel, "stream": case.stream, "files": len(cleaned)},
-        actor_name=None if via else PUBLIC_ACTOR,
-    )
-    return case
+def _region(code: str | None) -> Region:
+    if not code:
+        return county_region()
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise invalid({"region": "所选地点不在本县（区）范围内"})
+    return region
 
 
 def public_view(receipt: Receipt) -> dict:
@@ -225,48 +205,18 @@ def public_view(receipt: Receipt) -> dict:
         "status": case.status,
         "status_label": PUBLIC_STATUS[Status(case.status)],
         "messages": messages,
-        "can_rate": case.status in RATEABLE and receipt.feedback_at is None,
+        "can_rate": case.status in actions.RATEABLE and receipt.feedback_at is None,
         "rated": receipt.feedback_at is not None,
         "can_message": case.status != Status.ARCHIVED,
     }
 
 
-def _locked(receipt: Receipt) -> Case:
-    return Case.objects.select_for_update().get(pk=receipt.case_id)
-
-
 def give_feedback(receipt: Receipt, payload: dict | s.PublicFeedbackIn) -> None:
     """One rating per receipt, once the case has ended; marks `receipt` as rated."""
     data = payload if isinstance(payload, s.PublicFeedbackIn) else validate(s.PublicFeedbackIn, payload)
-    with transaction.atomic():
-        case = _locked(receipt)
-        locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
-        if locked.feedback_at is not None:
-            raise DomainError("feedback_given", "您已评价过该事项，感谢您的反馈。", status=409)
-        if case.status not in RATEABLE:
-            raise DomainError("not_finished", "该事项尚未办结，办结后才能评价。", status=409)
-        fu = FollowUp.objects.create(
-            case=case, satisfaction=data.satisfaction, resolved=data.resolved, note=data.note, by=None
-        )
-        receipt.feedback_at = locked.feedback_at = timezone.now()
-        locked.save(update_fields=["feedback_at"])
-        log_event(
-            case,
-            None,
-            "public_feedback",
-            case.status,
-            {"follow_up": fu.pk, "satisfaction": data.satisfaction, "resolved": data.resolved},
-            actor_name=PUBLIC_ACTOR,
-        )
+    actions.rate_outcome(receipt, satisfaction=data.satisfaction, resolved=data.resolved, note=data.note)
 
 
 def send_message(receipt: Receipt, payload: dict | s.PublicMessageIn) -> None:
     data = payload if isinstance(payload, s.PublicMessageIn) else validate(s.PublicMessageIn, payload)
-    with transaction.atomic():
-        case = _locked(receipt)
-        if case.status == Status.ARCHIVED:
-            raise DomainError(
-                "case_archived", "该事项已归档，不能再留言。如有新情况，请重新反映。", status=409
-            )
-        msg = PublicMessage.objects.create(case=case, direction=PublicMessage.Direction.IN, text=data.text)
-        log_event(case, None, "public_message", case.status, {"message": msg.pk}, actor_name=PUBLIC_ACTOR)
+    actions.take_message(receipt, text=data.text)

@@ -1,19 +1,18 @@
-"""The staff home page (工作台) and the login lockout page."""
+"""The staff home page (工作台): the counts each role works from, my recent cases, listed cases."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from pingan.accounts.models import RoleGrant
 from pingan.accounts.scope import scope_of
-from pingan.cases import selectors
-from pingan.cases.clocks import missing_holiday_years
-from pingan.cases.models import Case, Status
-from pingan.cases.models.case import OPEN_STATUSES, due_soon_q, overdue_q
-from pingan.cases.views.display import for_display
+
+from .. import selectors
+from ..clocks import missing_holiday_years
+from ..models import Case, Status
+from ..models.case import OPEN_STATUSES, due_soon_q, overdue_q
+from .display import for_display
 
 RECENT = 8
 ROW_FIELDS = ("number", "title", "status", "overdue", "accept_due", "sign_due", "resolve_due", "check_due")
@@ -70,12 +69,3 @@ def _tiles(counts: dict, roles: set[str]) -> list[dict]:
     add("to_decide", "待审批", "/cases/inbox/", for_roles=("unit_head", "dispatcher", "leader"))
     add("listed", "挂牌督办", "/cases/?supervised=true", "alert")
     return tiles
-
-
-def locked_out(request, response=None, credentials=None):
-    """django-axes calls this for a locked account: a Chinese page, or the API's error shape."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    message = f"登录失败次数过多，该账号已暂时锁定，请 {minutes} 分钟后再试或联系系统管理员。"
-    if request.path.startswith("/api/"):
-        return JsonResponse({"error": {"code": "locked_out", "message": message}}, status=429)
-    return render(request, "registration/locked_out.html", {"message": message}, status=429)

@@ -1,12 +1,14 @@
-"""Case → JSON. Personal data leaves only masked; clear values only through `reveal`."""
+"""Case → JSON, for the API and the case page alike. Personal data leaves only masked; clear values
+only through `reveal`."""
 
 from typing import Any
 
 from pingan.accounts.scope import Scope
-from pingan.cases.models import Case, CaseEvent, Status, Stream
-from pingan.cases.selectors import LEDGER_FIELDS
-from pingan.cases.workflow import TRANSITIONS, allowed_actions
 from pingan.core.pii import mask
+
+from .models import Case, CaseEvent, Status, Stream
+from .selectors import LEDGER_FIELDS
+from .workflow import EVENT_LABELS, allowed_actions
 
 
 def _ref(code: str | None, name: str | None) -> dict | None:
@@ -86,7 +88,7 @@ def case_summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def case_detail(case: Case, scope: Scope) -> dict[str, Any]:
+def case_out(case: Case, scope: Scope) -> dict[str, Any]:
     data = case_summary(row_of(case))
     agreement = getattr(case, "agreement", None)
     data.update(
@@ -224,27 +226,12 @@ def _exclusions(case: Case) -> dict[str, list[dict[str, str]]] | None:
 
 
 def event_out(event: CaseEvent) -> dict[str, Any]:
-    label = (
-        TRANSITIONS[event.action].label if event.action in TRANSITIONS else EXTRA_LABELS.get(event.action, "")
-    )
     return {
         "action": event.action,
-        "action_label": label,
+        "action_label": EVENT_LABELS.get(event.action, ""),
         "actor": event.actor,
         "at": event.at,
         "from_status": event.from_status,
         "to_status": event.to_status,
         "data": event.data,
     }
-
-
-EXTRA_LABELS = {
-    "create": "登记",
-    "attach": "上传附件",
-    "escalate": "超期升级",
-    "merged_in": "并入案件",
-    "import": "补录",
-    "public_message": "群众留言",
-    "public_feedback": "群众评价",
-    "purge": "到期清除个人信息",
-}

@@ -1,0 +1,92 @@
+"""办理: work on a case, its evidence and its result, and 督办 over it."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from pingan.accounts.models import User
+from pingan.core.errors import DomainError, invalid, invalid_transition
+
+from .. import events
+from ..models import Agreement, Attachment, Case, Status, WorkRecord
+from ..rules import step_due
+from ..uploads import store_attachment
+from .base import lock_case, transition
+
+
+def record_work(
+    case: Case,
+    *,
+    by: User,
+    kind: str,
+    content: str,
+    happened_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """记录工作: a mediation, visit, site visit or call, by the lead unit or a co-unit."""
+    with transition(case, "record_work", by=by, now=now) as c:
+        record = WorkRecord.objects.create(
+            case=c.case, kind=kind, content=content, happened_at=happened_at or c.now, author=by
+        )
+        c.data = {"work_record": record.pk, "kind": kind}
+    return c.case
+
+
+def resolve_case(
+    case: Case,
+    *,
+    by: User,
+    outcome: str,
+    summary: str,
+    evidence: Sequence[int] = (),
+    agreement: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """办结反馈 with the outcome, a summary, evidence where the category requires it and a mediation
+    agreement where one was signed. The check clock starts."""
+    with transition(case, "resolve", by=by, now=now) as c:
+        case = c.case
+        found = list(case.attachments.filter(pk__in=evidence).values_list("pk", flat=True))
+        if len(set(evidence)) != len(found):
+            raise invalid({"evidence": "佐证材料不属于本案件或不存在"})
+        if case.category and case.category.evidence_required and not found:
+            raise DomainError(
+                "evidence_required",
+                "本类事项办结须上传佐证材料（如整改后照片）。",
+                status=400,
+                fields={"evidence": "请先上传佐证材料"},
+            )
+        case.status = Status.RESOLVED
+        case.resolved_at = c.now
+        case.outcome = outcome
+        case.outcome_summary = summary
+        case.check_due = step_due(case, "check", c.now)
+        if agreement:
+            Agreement.objects.update_or_create(case=case, defaults=agreement)
+        c.data = {"outcome": outcome, "summary": summary, "evidence": found, "check_due": case.check_due}
+    return c.case
+
+
+def supervise_case(case: Case, *, by: User, level: str, note: str = "", now: datetime | None = None) -> Case:
+    """督办: `routine` 日常督办, `listed` 挂牌督办, or `none` to lift it."""
+    with transition(case, "supervise", by=by, now=now) as c:
+        c.case.supervision_level = "" if level == "none" else level
+        c.data = {"level": level, "note": note}
+    return c.case
+
+
+def add_attachment(
+    user: User, number: str, *, kind: str, name: str, content: bytes, content_type: str
+) -> Attachment:
+    """A file on an open case the user can see: checked by content, stored, and its event written."""
+    with transaction.atomic():
+        case = lock_case(user, number)
+        if not case.is_open:
+            raise invalid_transition("案件已结束，不能再上传附件。")
+        att = store_attachment(case, user, kind=kind, name=name, content=content, content_type=content_type)
+        events.write(
+            case, "attach", by=user, data={"attachment": att.pk, "kind": kind, "name": att.original_name}
+        )
+    return att

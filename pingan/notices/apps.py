@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class NoticesConfig(AppConfig):
+    name = "pingan.notices"
+    verbose_name = "消息提醒"
+
+    def ready(self):
+        from pingan.cases.events import events_written
+        from pingan.cases.retention import case_purged
+
+        from . import delivery
+
+        events_written.connect(delivery.queue_for_events, dispatch_uid="notices.queue_for_events")
+        case_purged.connect(delivery.forget_purged, dispatch_uid="notices.forget_purged")
