@@ -26,6 +26,32 @@ def test_seed_makes_every_state_with_consistent_histories(db, capsys):
     assert sweep()["escalations"] == 0
 
 
+def test_every_demo_event_is_a_legal_step_with_its_audit_entry(db):
+    """The demo's history obeys the workflow: replayed through the transition table, no illegal step."""
+    from pingan.audit.log import verify_chain
+    from pingan.audit.models import AuditEntry
+    from pingan.cases.workflow import check_event
+
+    call_command("seed", "--cases", "400", "--towns", "3")
+    by_case: dict[int, list[CaseEvent]] = {}
+    for event in CaseEvent.objects.order_by("case_id", "at", "id"):
+        by_case.setdefault(event.case_id, []).append(event)
+    status_of = dict(Case.objects.values_list("pk", "status"))
+    assert len(by_case) == len(status_of) == 400
+    steps = 0
+    for case_id, events in by_case.items():
+        status = ""
+        for event in events:
+            assert event.from_status == status, (case_id, event.action)
+            check_event(event.action, event.from_status, event.to_status)
+            status = event.to_status
+            steps += 1
+        assert status == status_of[case_id]
+    assert not CaseEvent.objects.filter(audit__isnull=True).exists()
+    assert AuditEntry.objects.filter(object_type="case").count() == steps
+    assert verify_chain() == (True, AuditEntry.objects.count())
+
+
 def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
     from pingan.portal.public import find_receipt
 

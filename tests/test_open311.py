@@ -283,6 +283,24 @@ def test_requests_with_api_key_show_what_the_user_may_see(county, submit, key, f
     assert get("requests", fmt, api_key="pa_wrong")[0] == 403
 
 
+def test_without_api_key_only_what_the_public_filed_is_listed(county, submit, key):
+    """A case staff entered (a hotline call, say) is no business of an anonymous client (DESIGN §7)."""
+    filed = submit()
+    staff = perform_create(county)
+    assert [r["service_request_id"] for r in get("requests")[1]] == [filed.number]
+    assert get(f"requests/{staff.number}")[0] == 404
+    with_key = {r["service_request_id"] for r in get("requests", api_key=key("dispatcher"))[1]}
+    assert with_key == {filed.number, staff.number}
+
+
+def perform_create(county) -> Case:
+    from pingan.cases.actions import create_case
+
+    village = county.villages[county.towns[0].code][0]
+    body = {"stream": "request", "category": "R02", "title": "来电反映路灯不亮", "region": village.code}
+    return create_case(county.users["dispatcher"], {**body, "channel": "hotline"})
+
+
 def test_replies_are_not_shown_without_api_key(county, submit):
     case = submit()
     perform(county.users["dispatcher"], case.number, "reply", {"text": "王先生您好，已安排维修。"})

@@ -91,3 +91,20 @@ def test_sweep_command_reports_in_chinese(county, api, capsys):
     _overdue_case(county, api, hours_overdue=1)
     call_command("sweep")
     assert "新增升级 1 件次" in capsys.readouterr().out
+
+
+def test_a_dispatched_case_past_its_resolve_time_is_swept_as_the_filter_says(county, api):
+    """The sweep and the overdue filter read the same clock table: dispatched runs the resolve clock."""
+    d = api("dispatcher")
+    number = d.post("/cases", case_body(county))[1]["number"]
+    d.act(number, "accept")
+    d.act(number, "dispatch", {})
+    now = timezone.now()
+    Case.objects.filter(number=number).update(
+        sign_due=now + timedelta(hours=2), resolve_due=now - timedelta(hours=1)
+    )
+    assert [c["number"] for c in d.get("/cases", overdue="true")[1]["items"]] == [number]
+    assert sweep() == {"marked": 1, "escalations": 1}
+    [mark] = CaseEvent.objects.filter(case__number=number, action="overdue")
+    assert mark.data["step"] == "resolve" and mark.audit is not None
+    assert Escalation.objects.get(case__number=number).step == "resolve"

@@ -1,11 +1,13 @@
 from .base import api
 from .cases import router as cases_router
+from .notices import router as notices_router
 from .public import router as public_router
 from .reference import auth_router
 from .reference import router as reference_router
 
 api.add_router("/", cases_router)
 api.add_router("/", reference_router)
+api.add_router("/", notices_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

@@ -44,6 +44,14 @@ def _merged_into(case: Case) -> str | None:
     return Case.objects.filter(pk=case.merged_into_id).values_list("number", flat=True).first()
 
 
+def _related(case: Case, scope: Scope) -> list[dict[str, str]]:
+    """Linked cases (a merge links both ways) that the reader may see."""
+    rows = (
+        Case.objects.visible_in(scope).filter(related=case).order_by("id").values("number", "title", "status")
+    )
+    return [{**r, "status_label": STATUS_LABELS[r["status"]]} for r in rows]
+
+
 STREAM_LABELS = dict(Stream.choices)
 STATUS_LABELS = dict(Status.choices)
 
@@ -110,6 +118,7 @@ def case_out(case: Case, scope: Scope) -> dict[str, Any]:
             "resolved_at": case.resolved_at,
             "closed_at": case.closed_at,
             "merged_into": _merged_into(case),
+            "related": _related(case, scope),
             "counts": {
                 "returns": case.return_count,
                 "extensions": case.extension_count,

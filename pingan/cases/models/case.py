@@ -74,7 +74,11 @@ def ended_step(from_status: str, to_status: str) -> str | None:
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CaseQuerySet":
         """The one door for every read of cases: UI, API, exports and attachments (DESIGN §2)."""
-        q = policy.see_q(scope_of(user), CASE_FIELDS)
+        return self.visible_in(scope_of(user))
+
+    def visible_in(self, scope) -> "CaseQuerySet":
+        """`visible_to` for a user whose grants are already resolved."""
+        q = policy.see_q(scope, CASE_FIELDS)
         return self.none() if q is None else self.filter(q)
 
     def overdue(self, now=None) -> "CaseQuerySet":
