@@ -13,9 +13,9 @@ from django.utils import timezone
 from pingan.accounts.models import ApiToken
 from pingan.cases.actions import perform
 from pingan.cases.models import Case, Reporter, Status
-from pingan.portal.public import submit_report
 from pingan.open311 import service_requests
 from pingan.open311.models import Open311Token
+from pingan.portal.public import submit_report
 
 BASE = "/open311/v2"
 FORMATS = ("json", "xml")

@@ -15,7 +15,7 @@ from .conftest import case_body
 
 @pytest.fixture
 def mixed_cases(county):
-    """Cases of every kind the rules tell apart: towns, units, co-units, tips with exclusions, grid reports."""
+    """Every kind of case the rules tell apart: towns, units, co-units, tips with exclusions, grid reports."""
     u = county.users
     d = u["dispatcher"]
     first, second = county.towns[:2]

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from pingan.portal import public
 from pingan.cases.models import Attachment, Case, FollowUp, PublicMessage, Receipt
 from pingan.core import throttle
+from pingan.portal import public
 
 from .conftest import case_body
 

@@ -14,11 +14,10 @@ from django.test import Client
 from django.utils import timezone
 
 from pingan.accounts.models import User
+from pingan.api.models import IdempotencyRecord
 from pingan.audit.log import verify_chain
 from pingan.audit.models import AuditEntry
 from pingan.cases import actions
-from pingan.api.models import IdempotencyRecord
-from pingan.notices.models import Notification
 from pingan.cases.models import (
     Agreement,
     Attachment,
@@ -34,8 +33,9 @@ from pingan.cases.models import (
     TipExclusion,
     WorkRecord,
 )
-from pingan.portal.public import submit_report
 from pingan.cases.retention import CLEARED, purge
+from pingan.notices.models import Notification
+from pingan.portal.public import submit_report
 
 from .conftest import JPEG, case_body
 

@@ -8,8 +8,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from pingan.cases.models import Case, CaseEvent, Escalation
-from pingan.notices.models import Notification
 from pingan.cases.sweep import sweep
+from pingan.notices.models import Notification
 
 from .conftest import case_body
 

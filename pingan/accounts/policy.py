@@ -205,6 +205,8 @@ def holders(role: str, subject: Subject) -> list[User]:
     """Active users who hold `role` over the subject and can see it: whom a notice about it reaches."""
     role = acting_role(role, subject)
     if role in UNIT_ROLES:
+        if subject.lead_unit is None:
+            return []
         path = Unit.objects.filter(pk=subject.lead_unit).values_list("path", flat=True).first()
         if not path:
             return []

@@ -51,13 +51,13 @@ def mark_read(
         raise invalid({"ids": "请指定要标为已读的消息，或选择全部"})
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if not everything:
-        qs = qs.filter(pk__in=ids)
+        qs = qs.filter(pk__in=ids or [])
     with transaction.atomic():
         return qs.update(read_at=now or timezone.now())
 
 
 def link_of(notice: Notification) -> str:
-    return f"/cases/{notice.case.number}/" if notice.case_id else notice.link
+    return f"/cases/{notice.case.number}/" if notice.case is not None else notice.link
 
 
 def out(notice: Notification) -> dict:
@@ -65,7 +65,7 @@ def out(notice: Notification) -> dict:
         "id": notice.pk,
         "kind": notice.kind,
         "message": notice.message,
-        "case": notice.case.number if notice.case_id else None,
+        "case": notice.case.number if notice.case is not None else None,
         "link": link_of(notice),
         "created_at": notice.created_at,
         "read": notice.read_at is not None,

@@ -275,7 +275,7 @@ class Case(models.Model):
             reported_by=self.reported_by_id,
             confidential=tip,
             excluded_users=frozenset(e.user_id for e in exclusions if e.user_id),
-            excluded_units=frozenset(e.unit.code for e in exclusions if e.unit_id),
+            excluded_units=frozenset(e.unit.code for e in exclusions if e.unit is not None),
         )
 
 

@@ -193,7 +193,7 @@ class CaseEventQuerySet(AppendOnlyQuerySet):
 
     def append(self, events: list["CaseEvent"]) -> list["CaseEvent"]:
         """For pingan.cases.events only."""
-        return super().bulk_create(events, batch_size=2000)
+        return super().bulk_create(events, batch_size=2000)  # type: ignore[arg-type,return-value]
 
 
 class CaseEvent(AppendOnlyModel):
@@ -214,7 +214,8 @@ class CaseEvent(AppendOnlyModel):
         "audit.AuditEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = CaseEventQuerySet.as_manager()
+    # A narrower append-only manager than the base class's.
+    objects = CaseEventQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "案件事件"
