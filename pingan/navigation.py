@@ -15,7 +15,7 @@ NAVIGATION = (
     ("案件台账", "cases:ledger", ()),
     ("登记案件", "cases:new", ("dispatcher", "supervisor")),
     ("网格上报", "cases:grid", ("grid_worker",)),
-    ("审批事项", "cases:inbox", ("unit_head", "dispatcher", "leader")),
+    ("审批事项", "cases:inbox", ("unit_head", "dispatcher", "leader", "custodian")),
     ("督办案件", "cases:supervised", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
     ("批量补录", "cases:import", ("dispatcher",)),
 )

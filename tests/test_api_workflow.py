@@ -105,7 +105,7 @@ def test_handler_may_not_dispatch(county, api):
     assert status == 403 and body["error"]["code"] == "forbidden"
 
 
-def test_resolving_a_reported_case_is_an_invalid_transition(county, api):
+def test_checking_a_reported_case_is_an_invalid_transition(county, api):
     number = _new_case(county, api)
     status, body = api("dispatcher").post(f"/cases/{number}/actions/check_pass", {})
     assert status == 409 and body["error"]["code"] == "invalid_transition"

@@ -128,7 +128,7 @@ def test_escalations_notify_the_role_of_their_level(county, api, settings):
     assert told == {("handler", "超期提醒（第1级，承办人）"), ("unit_head", "超期提醒（第2级，单位负责人）")}
 
 
-def test_a_leader_never_hears_of_a_tip_and_the_custodian_decides_its_suspension(county, api):
+def test_a_leader_never_hears_of_a_tip_and_the_custodian_decides_its_suspension(county, api, web):
     d, h = api("dispatcher"), api("handler")
     village = county.villages[county.towns[0].code][0]
     body = {"stream": "tip", "title": "有人在村里放高利贷", "region": village.code, "channel": "letter"}
@@ -142,6 +142,9 @@ def test_a_leader_never_hears_of_a_tip_and_the_custodian_decides_its_suspension(
     assert told == {"custodian"}
     leader = api("leader")
     assert leader.get(f"/cases/{number}")[0] == 404
+    assert number not in web("leader").get("/cases/inbox/").content.decode()
+    inbox = web("custodian").get("/cases/inbox/").content.decode()
+    assert number in inbox and "审批事项" in inbox
     assert leader.post(f"/cases/{number}/actions/decide_suspension", {"decision": "approve"})[0] == 404
     assert api("custodian").act(number, "decide_suspension", {"decision": "approve"})["status"] == "suspended"
     assert "resume" in api("custodian").get(f"/cases/{number}")[1]["allowed_actions"]

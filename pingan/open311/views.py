@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from pingan.accounts.models import User
-from pingan.api.base import TokenAuth
+from pingan.accounts.tokens import user_for_token
 from pingan.core.errors import DomainError, not_found
 from pingan.portal.public import county_region
 from pingan.regions.models import Region
@@ -57,7 +57,7 @@ def _api_user(request: HttpRequest) -> User | None:
         key = header.removeprefix("Bearer ")
     if not key.strip():
         return None
-    user = TokenAuth().authenticate(request, key.strip())
+    user = user_for_token(key.strip())
     if user is None:
         raise DomainError("api_key_invalid", "api_key 无效或对应账号已停用。", status=403)
     return user

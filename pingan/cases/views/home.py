@@ -66,6 +66,6 @@ def _tiles(counts: dict, roles: set[str]) -> list[dict]:
     add("due_soon", "即将超期", "/cases/?due_soon=true", "soon")
     add("overdue", "已超期", "/cases/?overdue=true", "alert")
     add("to_check", "待核查", "/cases/?status=resolved", for_roles=("dispatcher", "supervisor", "leader"))
-    add("to_decide", "待审批", "/cases/inbox/", for_roles=("unit_head", "dispatcher", "leader"))
+    add("to_decide", "待审批", "/cases/inbox/", for_roles=("unit_head", "dispatcher", "leader", "custodian"))
     add("listed", "挂牌督办", "/cases/?supervised=true", "alert")
     return tiles

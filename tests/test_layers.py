@@ -1,0 +1,59 @@
+"""Apps are rooms and layers run one way (STYLE): a lower app never imports a higher one."""
+
+import ast
+from pathlib import Path
+
+import pingan
+
+ROOT = Path(pingan.__file__).parent
+# What each app may import of Pingan, besides itself. The project modules (settings, urls, navigation)
+# sit above every app; api, portal, open311 and demo on top of the case core.
+ALLOWED = {
+    "core": set(),
+    "regions": {"core"},
+    "audit": {"core"},
+    "accounts": {"core", "regions", "audit"},
+    "cases": {"core", "regions", "audit", "accounts"},
+    "notices": {"core", "regions", "audit", "accounts", "cases"},
+    "api": {"core", "regions", "audit", "accounts", "cases", "notices", "portal"},
+    "portal": {"core", "regions", "audit", "accounts", "cases"},
+    "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
+    "demo": {"core", "regions", "audit", "accounts", "cases", "portal", "wsgi"},
+}
+
+
+def _pingan_imports(path: Path) -> set[str]:
+    """The Pingan apps a module imports, absolute or relative."""
+    package = path.relative_to(ROOT).parts
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the module's own package
+                base = list(package[: len(package) - node.level])
+                names = [".".join(["pingan", *base, node.module or ""])]
+            else:
+                names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "pingan" and len(parts) > 1 and parts[1]:
+                found.add(parts[1])
+    return found
+
+
+def test_every_app_imports_only_the_layers_below_it():
+    wrong = []
+    for app, allowed in ALLOWED.items():
+        for path in (ROOT / app).rglob("*.py"):
+            for other in _pingan_imports(path) - allowed - {app}:
+                wrong.append(f"{path.relative_to(ROOT.parent)} imports pingan.{other}")
+    assert wrong == []
+
+
+def test_the_layer_check_sees_relative_imports():
+    assert _pingan_imports(ROOT / "cases" / "views" / "home.py") >= {"cases", "accounts"}
+    apps = {p.name for p in ROOT.iterdir() if (p / "apps.py").exists() or (p / "urls.py").exists()}
+    assert set(ALLOWED) == apps, "a new app needs its place in ALLOWED"
