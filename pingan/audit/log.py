@@ -7,6 +7,8 @@ from datetime import UTC
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from pingan.core.bulk import insert_rows
+
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -46,6 +48,9 @@ def record(actor: str, action: str, *, object_type: str = "", object_id: str = "
         return entry
 
 
+COLUMNS = ("at", "actor", "action", "object_type", "object_id", "data", "prev_hash", "hash")
+
+
 def record_many(entries: list[AuditEntry]) -> list[AuditEntry]:
     """Append unsaved entries in order, chained as `record` chains one: the bulk form for writers of many
     rows at once (the sweep, the demo, a back-fill). Returns them saved, with their ids."""
@@ -60,7 +65,9 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEntry]:
             entry.data = json.loads(json.dumps(entry.data or {}, cls=DjangoJSONEncoder))
             entry.prev_hash = prev
             entry.hash = prev = _digest(prev, entry)
-        AuditEntry.objects.bulk_create(entries, batch_size=2000)
+        rows = [[getattr(e, c) for c in COLUMNS] for e in entries]
+        for entry, pk in zip(entries, insert_rows(AuditEntry, COLUMNS, rows), strict=True):
+            entry.pk, entry._state.adding = pk, False
         AuditHead.objects.filter(pk=1).update(last_hash=prev, count=head.count + len(entries))
     return entries
 
