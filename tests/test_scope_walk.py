@@ -2,9 +2,9 @@
 
 The URL list comes from Django's URL registry, so a page or endpoint added later is walked without
 editing this file; a path parameter this file cannot fill makes the walk fail instead of skipping it.
-Each walker requests every URL with GET (bare, and with search parameters aimed at the secret: a
-piece of its title, its village) and POST (a body that passes the schema), through the browser
-session and, for the API and Open311, with a bearer token. The whole contract of an answer is in
+Each walker requests every URL with GET (lists and search boxes also with search parameters aimed
+at the secret: a piece of its title, its village) and POST (a body that passes the schema), through
+the browser session and, for the API and Open311, with a bearer token. The whole contract of an answer is in
 `outsider_problem`; afterwards the secrets must be unchanged.
 """
 
@@ -451,7 +451,8 @@ def walk_as(walk: Walk, urls: list[Url], clients: dict, user: str, secret: Secre
         api = url.path.startswith("/api/")  # JSON bodies; pages and Open311 take forms
         methods = ["GET", "POST", *sorted(url.api_methods - {"GET", "POST"})]
         for via, method in product(("session", "token") if machine else ("session",), methods):
-            queries = [{}, probe] if method == "GET" else [{}]
+            # Search parameters matter to lists and search boxes, not to a URL that names the case.
+            queries = [{}, probe] if method == "GET" and not url.names_secret else [{}]
             body = bodies.get(url.path.rstrip("/").rsplit("/", 1)[-1], {})
             for query in queries:
                 qs = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
