@@ -1,8 +1,18 @@
 """Tips stay with those who must see them (回避), and the public path leaves no trace of its clients."""
 
+import http.client
 import json
 import logging
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
@@ -13,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 
 from pingan.audit.models import AuditEntry
 from pingan.cases.models import Case
+from pingan.demo.county import build_county
 from pingan.notices.models import Notification
 
 from .conftest import case_body
@@ -76,12 +87,127 @@ def test_a_public_submission_leaves_no_trace_of_the_client_address_or_agent(
         assert canary not in sql
 
 
-def test_gunicorn_keeps_no_access_log():
-    """`pingan serve` turns gunicorn's access log off: it would record each client's address."""
-    from pingan.demo.management.commands import serve
+CANARY_REAL_IP = "198.51.100.74"
+REPO = Path(__file__).resolve().parents[1]
+# An access log line: the client, then the request ("GET /portal/ HTTP/1.1").
+REQUEST_LINE = re.compile(r"\b(GET|POST|HEAD|PUT|PATCH|DELETE|OPTIONS) /|HTTP/1\.[01]")
 
-    source = Path(serve.__file__).read_text(encoding="utf-8")
-    assert '"accesslog": None' in source
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_running_server_prints_nothing_of_its_clients(tmp_path):
+    """`pingan serve` (gunicorn) keeps no access log, and nothing the server prints while serving the
+    public path and a failed sign-in names the client's address or agent.
+
+    The server is another process, so it reads what this test committed: on PostgreSQL the suite's
+    test database itself (hence a transactional test, which restores the migrations' reference data
+    afterwards); on SQLite, whose test database lives in this process's memory, a file copy of it."""
+    build_county(towns=1, villages_per_town=1, grids_per_village=1)
+    env = _server_environment(tmp_path)
+    port = _free_port()
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        server = subprocess.Popen(  # noqa: S603 (our own console command)
+            [*_pingan(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            cwd=REPO,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_listening(server, port, out, err)
+            report = {"stream": "hazard", "description": "测试用隐患描述内容", "anonymous": True}
+            answers = [
+                _request(port, "GET", "/portal/"),
+                _request(port, "POST", "/api/v1/public/reports", report),
+                _request(port, "POST", "/api/v1/public/reports/lookup", {"receipt": "WRONG-CODE"}),
+                _request(port, "POST", "/api/v1/auth/token", {"username": "nobody", "password": "wrong"}),
+                _request(port, "GET", "/no-such-page/"),
+            ]
+        finally:
+            _stop(server)
+    # 201: the server read the county this test committed.
+    assert [status for status, _ in answers] == [200, 201, 404, 401, 404], answers
+    assert "receipt" in answers[1][1]
+    printed = out.read_text("utf-8", "replace") + err.read_text("utf-8", "replace")
+    assert f"127.0.0.1:{port}" in printed  # what we read is this server's own output
+    for canary in (CANARY_IP, CANARY_REAL_IP, CANARY_UA, "canary-ua-3141", "CanaryAgent"):
+        assert canary not in printed, printed
+    client_lines = [
+        line for line in printed.splitlines() if "127.0.0.1" in line and REQUEST_LINE.search(line)
+    ]
+    assert not client_lines, client_lines
+
+
+def _pingan() -> list[str]:
+    """The `pingan` console command installed beside this Python (or the same entry point via -m)."""
+    script = Path(sys.executable).with_name("pingan")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pingan"]
+
+
+def _server_environment(tmp_path: Path) -> dict[str, str]:
+    """The test settings' environment (keys, var dir, DATABASE_URL), pointed at this test's data."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env.pop("PINGAN_TEST_DB_NAME", None)
+    if connection.vendor == "postgresql":
+        url = urlsplit(os.environ["DATABASE_URL"])
+        env["DATABASE_URL"] = url._replace(path="/" + connection.settings_dict["NAME"]).geturl()
+    else:
+        env.pop("DATABASE_URL", None)
+        copy = tmp_path / "server.sqlite3"
+        connection.ensure_connection()
+        target = sqlite3.connect(copy)
+        connection.connection.backup(target)
+        target.close()
+        env["PINGAN_SQLITE"] = str(copy)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_listening(server: subprocess.Popen, port: int, *outputs: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail("pingan serve exited:\n" + "".join(p.read_text("utf-8", "replace") for p in outputs))
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"pingan serve did not listen on port {port} within {seconds} s")
+
+
+def _request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
+    """One request as a client behind a proxy would send it, with canary addresses and agent."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    headers = {"X-Forwarded-For": CANARY_IP, "X-Real-IP": CANARY_REAL_IP, "User-Agent": CANARY_UA}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    try:
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """Gunicorn stops its workers on SIGTERM; whatever is left after 10 s is killed."""
+    if server.poll() is None:
+        server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)  # its own session: the arbiter and its workers
+        server.wait(timeout=10)
 
 
 JUDICIAL_INVOLVED = {"reason": "线索涉及该所工作人员"}

@@ -51,7 +51,7 @@ def queue_for_events(sender, events: list[CaseEvent], quiet: bool = False, **kwa
 @task()
 def notify_events(event_ids: list[int]) -> int:
     events = (
-        CaseEvent.objects.filter(pk__in=event_ids)
+        CaseEvent.objects.filter(pk__in=event_ids, action__in=NOTIFIED)
         .select_related("case")
         .prefetch_related("case__co_units", "case__exclusions__unit")
         .order_by("id")
