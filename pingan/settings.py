@@ -145,6 +145,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Admin permissions follow roles (admin: configuration and accounts; auditor: the audit log).
+    "pingan.accounts.backends.RolePermissionBackend",
 ]
 # Staff login lockout (DESIGN §8): five failures for one username lock it for 15 minutes,
 # whichever address they come from; the web login and POST /api/v1/auth/token count alike.

@@ -3,7 +3,8 @@
 from django.contrib.auth import authenticate
 from ninja import Router, Schema
 
-from pingan.accounts.models import ApiToken, RoleGrant
+from pingan.accounts import actions as accounts
+from pingan.accounts.models import RoleGrant
 from pingan.cases.models import Category
 from pingan.core.errors import DomainError
 from pingan.regions.models import Region, Unit, subtree_q
@@ -22,7 +23,7 @@ def issue_token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         raise DomainError("invalid_credentials", "用户名或密码错误。", status=401)
-    _, token = ApiToken.issue(user, name="api login")
+    _, token = accounts.issue_token(user, name="api login", by=user)
     return {"token": token, "token_type": "Bearer"}
 
 

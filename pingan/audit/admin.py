@@ -5,7 +5,8 @@ from .models import AuditEntry
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only: the log is append-only and no one edits or deletes it here."""
+    """Read-only: the log is append-only and no one edits or deletes it here. Who may read it
+    (the `auditor` role) is the `audit.view_auditentry` permission, see pingan.accounts.backends."""
 
     list_display = ["id", "at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
@@ -19,8 +20,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def has_view_permission(self, request, obj=None):
-        from pingan.accounts.scope import scope_of
-
-        return request.user.is_superuser or scope_of(request.user).has_role("auditor")

@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -72,13 +74,44 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEntry]:
     return entries
 
 
-def verify_chain() -> tuple[bool, int]:
-    """(intact, entries checked); stops at the first entry whose hash does not follow."""
+@dataclass(frozen=True)
+class ChainCheck:
+    checked: int
+    total: int
+    first_bad: AuditEntry | None = None
+    # Set when every row links up but the chain ends short of its head: rows cut off at the end.
+    truncated: bool = False
+
+    @property
+    def intact(self) -> bool:
+        return self.first_bad is None and not self.truncated
+
+
+def check_chain(progress: Callable[[int, int], None] | None = None, every: int = 100_000) -> ChainCheck:
+    """Walk the whole chain in id order; stops at the first entry whose hash does not follow.
+
+    The head is read first: entries appended while the walk runs are checked as well, and a chain
+    that stops before the head's count had rows deleted from its end, which no hash shows.
+    """
+    head = AuditHead.objects.filter(pk=1).first()
+    head_count = head.count if head else 0
+    total = head_count or AuditEntry.objects.count()
     prev = GENESIS
     checked = 0
     for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
         if entry.prev_hash != prev or _digest(prev, entry) != entry.hash:
-            return False, checked
+            return ChainCheck(checked, total, first_bad=entry)
+        # The head pins the entry it counted last: rewriting that one with a fresh hash still shows.
+        if checked + 1 == head_count and head is not None and entry.hash != head.last_hash:
+            return ChainCheck(checked, total, first_bad=entry)
         prev = entry.hash
         checked += 1
-    return True, checked
+        if progress is not None and checked % every == 0:
+            progress(checked, total)
+    return ChainCheck(checked, total, truncated=checked < head_count)
+
+
+def verify_chain() -> tuple[bool, int]:
+    """(intact, entries checked); see `check_chain` for the entry where it breaks."""
+    result = check_chain()
+    return result.intact, result.checked

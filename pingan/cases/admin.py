@@ -1,9 +1,11 @@
-"""Configuration (categories, time limits, routing, calendar, retention) is edited here.
-
-Cases themselves are read-only in the admin: writes go through the workflow actions.
+"""Configuration (categories, time limits, routing, calendar, retention) is edited here, every write
+audited (pingan.audit.admin_mixins). Cases themselves are read-only in the admin: writes go through
+the workflow actions.
 """
 
 from django.contrib import admin, messages
+
+from pingan.audit.admin_mixins import AuditedModelAdmin
 
 from .clocks import clear_calendar_cache, missing_holiday_years
 from .models import CalendarDay, Case, CaseEvent, Category, RetentionPolicy, RoutingRule, TimeLimitRule
@@ -15,7 +17,7 @@ class TimeLimitInline(admin.TabularInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "stream", "parent", "evidence_required", "default_lead_unit", "active"]
     list_filter = ["stream", "active", "evidence_required"]
     search_fields = ["code", "name"]
@@ -24,7 +26,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeLimitRule)
-class TimeLimitRuleAdmin(admin.ModelAdmin):
+class TimeLimitRuleAdmin(AuditedModelAdmin):
     list_display = [
         "stream",
         "category",
@@ -40,14 +42,14 @@ class TimeLimitRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(AuditedModelAdmin):
     list_display = ["category", "region", "lead_unit", "effective_from", "effective_to"]
     list_filter = ["category__stream"]
     raw_id_fields = ["category", "region", "lead_unit"]
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(AuditedModelAdmin):
     list_display = ["date", "is_workday", "note"]
     list_filter = ["is_workday"]
     date_hierarchy = "date"
@@ -61,9 +63,13 @@ class CalendarDayAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         clear_calendar_cache()
 
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        clear_calendar_cache()
+
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(AuditedModelAdmin):
     list_display = ["stream", "days"]
     list_editable = ["days"]
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from pingan.accounts.models import RoleGrant, User
+from pingan.accounts.actions import create_user, grant_role
+from pingan.accounts.models import User
 from pingan.cases.models import Category, RoutingRule
 from pingan.regions.models import Region, Unit
 
@@ -193,17 +194,14 @@ def create_role_users(c: County, password: str | None = None) -> County:
         "custodian": "蒋保管",
         "handler2": "沈承办",
     }
-    for username, role_grants in grants.items():
-        pw = password or secrets.token_urlsafe(9)
-        user = User.objects.create_user(
-            username=username,
-            password=pw,
-            full_name=full_names[username],
-            is_staff=username in ("admin", "auditor"),
-            is_superuser=username == "admin",
-        )
-        for role, region, unit in role_grants:
-            RoleGrant.objects.create(user=user, role=role, region_id=region, unit=unit)
-        c.users[username] = user
-        c.passwords[username] = pw
+    regions = Region.objects.in_bulk({code for gs in grants.values() for _, code, _ in gs if code})
+    # As the system (by=None): each user and grant is audited like any other, in one transaction.
+    with transaction.atomic():
+        for username, role_grants in grants.items():
+            pw = password or secrets.token_urlsafe(9)
+            user = create_user(username=username, password=pw, full_name=full_names[username], by=None)
+            for role, region, unit in role_grants:
+                grant_role(user, role, region=regions[region] if region else None, unit=unit, by=None)
+            c.users[username] = user
+            c.passwords[username] = pw
     return c

@@ -1,10 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from pingan.accounts.models import ApiToken, User
+from pingan.accounts.actions import issue_token
+from pingan.accounts.models import User
+from pingan.core.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = "为用户生成 API 令牌（只显示一次）。"
+    help = "为用户生成 API 令牌（只显示一次）；生成记入审计日志，操作人记为 system。"
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -14,5 +16,8 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"用户 {options['username']} 不存在。")
-        _, token = ApiToken.issue(user, name=options["name"])
+        try:
+            _, token = issue_token(user, name=options["name"], by=None)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(token)

@@ -1,0 +1,45 @@
+"""`pingan audit verify`: check the hash chain of the audit log from its first entry to its head."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from pingan.audit.log import check_chain
+
+
+class Command(BaseCommand):
+    help = "审计日志工具。verify：从第一条记录起逐条校验哈希链，报告第一条被改动的记录。"
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="subcommand", required=True, metavar="子命令")
+        verify = commands.add_parser("verify", help="校验整条审计链")
+        verify.add_argument(
+            "--every", type=int, default=100_000, help="每校验多少条报告一次进度（默认 100000）"
+        )
+
+    def handle(self, *args, subcommand: str, every: int, **options):
+        if every < 1:
+            raise CommandError("--every 须为正整数。")
+        result = check_chain(progress=self._progress, every=every)
+        if result.intact:
+            self.stdout.write(self.style.SUCCESS(f"审计链完整：共 {result.checked} 条"))
+            return
+        bad = result.first_bad
+        if bad is None:
+            self.stdout.write(
+                self.style.ERROR(
+                    f"审计链不完整：链头记有 {result.total} 条，实际只能校验到第 {result.checked} 条，"
+                    "末尾的记录可能已被删除。"
+                )
+            )
+        else:
+            at = timezone.localtime(bad.at).strftime("%Y-%m-%d %H:%M:%S")
+            self.stdout.write(
+                self.style.ERROR(
+                    f"审计链在第 {result.checked + 1} 条处断开：id={bad.pk}，时间 {at}，"
+                    f"操作人 {bad.actor}，操作 {bad.action}。这条记录在写入后被改动，或它前面的记录被删除。"
+                )
+            )
+        raise CommandError("审计链校验未通过。")
+
+    def _progress(self, checked: int, total: int) -> None:
+        self.stdout.write(f"已校验 {checked}/{total} 条…")
