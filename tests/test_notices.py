@@ -163,3 +163,22 @@ def test_a_notice_is_hidden_once_its_case_is_out_of_sight(county, api):
     assert h2.get("/notifications")[1]["unread"] == 1
     d.act(number, "exclude", {"users": ["handler2"], "reason": "线索涉及本人"})
     assert h2.get("/notifications")[1] == {"items": [], "next_cursor": None, "unread": 0}
+
+
+def test_granting_custodian_or_admin_tells_the_auditors(county, web, django_capture_on_commit_callbacks):
+    from pingan.accounts.actions import grant_role
+    from pingan.regions.models import Region
+
+    county_region = Region.objects.get(code=county.code)
+    with django_capture_on_commit_callbacks(execute=True):
+        grant_role(county.users["leader"], "custodian", region=county_region, by=county.users["admin"])
+        grant_role(county.users["leader"], "supervisor", region=county_region, by=county.users["admin"])
+    [notice] = Notification.objects.filter(kind="role_granted")
+    assert (
+        notice.recipient.username == "auditor" and "陈县长（leader）被授予“身份保管人”角色" in notice.message
+    )
+    page = web("auditor").get("/notices/").content.decode()
+    assert "身份保管人" in page and "褚管理" in page
+    r = web("auditor").post(f"/notices/{notice.pk}/open/")
+    assert r["Location"] == "/admin/audit/auditentry/?action=role.grant"
+    assert web("auditor").get(r["Location"]).status_code == 200

@@ -21,12 +21,13 @@ def insert_rows(
     """Insert `rows` (values in the order of `columns`, which are attribute names such as `case_id`) and
     return their new ids in order."""
     qn = connection.ops.quote_name
-    fields = [model._meta.get_field(c) for c in columns]
+    fields = [_concrete(model, c) for c in columns]
+    names = ", ".join(qn(str(f.column)) for f in fields)
     adapt = [_adapter(f) for f in fields]
     limit = connection.features.max_query_params
     per = min(ROWS_PER_STATEMENT, limit // len(columns)) if limit else ROWS_PER_STATEMENT
     # Identifiers come from the model and are quoted; every value is a parameter.
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({names}) VALUES "  # noqa: S608
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
     ids: list[int] = []
     with connection.cursor() as cur:
@@ -36,6 +37,13 @@ def insert_rows(
             cur.execute(head + ", ".join([row_sql] * len(chunk)) + f" RETURNING {qn('id')}", params)
             ids += [r[0] for r in cur.fetchall()]
     return ids
+
+
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field
 
 
 def _adapter(field: models.Field):

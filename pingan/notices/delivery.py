@@ -37,6 +37,7 @@ BY_ROLE = {
 DECISIONS = {"decide_return": "退单申请", "decide_extension": "延期申请", "decide_suspension": "挂起申请"}
 LEVEL_LABELS = {1: "承办人", 2: "单位负责人", 3: "受理分派员", 4: "领导"}
 NOTIFIED = {*BY_ROLE, *DECISIONS, "escalate"}
+GRANTS_IN_AUDIT_LOG = "/admin/audit/auditentry/?action=role.grant"
 BATCH = 500
 
 
@@ -100,3 +101,22 @@ def _recipients(
 def forget_purged(sender, case, **kwargs) -> None:
     """A purged case's notices keep its number and its tombstone title, not the old title."""
     Notification.objects.filter(case=case).update(message=f"{case.number} {case.title}"[:300])
+
+
+def tell_auditors(sender, grant, by, **kwargs) -> None:
+    """Granting `custodian` or `admin` is told to the auditors whose region covers it (DESIGN §8)."""
+    region = grant.region_id or (grant.unit.region_id if grant.unit else "")
+    who = grant.user.full_name or grant.user.username
+    actor = (by.full_name or by.username) if by else "系统"
+    text = (
+        f"授权提醒：{who}（{grant.user.username}）被授予“{grant.get_role_display()}”角色，"
+        f"范围：{grant.region or grant.unit}，操作人：{actor}"
+    )
+    auditors = User.objects.filter(is_active=True, grants__role="auditor").distinct()
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient=a, kind="role_granted", message=text[:300], link=GRANTS_IN_AUDIT_LOG)
+            for a in auditors
+            if policy.covers(scope_of(a), ("auditor",), region)
+        ]
+    )
