@@ -12,3 +12,7 @@ from pingan.settings import *  # noqa: F403
 # Argon2 costs ~0.4 s a password on two cores and every test county has ten users; production keeps
 # Argon2 (tests/test_project.py checks that), the suite hashes fast.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# WhiteNoise indexes every static file when its middleware starts, and the test client starts the
+# middleware anew for every client a test makes (hundreds of them); looked up on request instead.
+WHITENOISE_AUTOREFRESH = True

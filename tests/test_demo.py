@@ -1,8 +1,11 @@
 """The synthetic county and its case history are consistent and cover every state."""
 
+from io import StringIO
 from itertools import pairwise
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 
 from pingan.cases.models import Case, CaseEvent, CaseSerial, Status
@@ -50,6 +53,15 @@ def test_every_demo_event_is_a_legal_step_with_its_audit_entry(db):
     assert not CaseEvent.objects.filter(audit__isnull=True).exists()
     assert AuditEntry.objects.filter(object_type="case").count() == steps
     assert verify_chain() == (True, AuditEntry.objects.count())
+    # `pingan audit verify` passes, and names the one row altered behind its back.
+    call_command("audit", "verify", stdout=StringIO())
+    altered = CaseEvent.objects.order_by("id")[steps // 2].audit_id
+    with connection.cursor() as cur:
+        cur.execute("UPDATE audit_auditentry SET actor = %s WHERE id = %s", ["someone", altered])
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", stdout=out)
+    assert f"id={altered}" in out.getvalue()
 
 
 def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
@@ -61,3 +73,8 @@ def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
     code = out.split("查询码 ")[1].split("，")[0]
     receipt = find_receipt(code)
     assert receipt is not None and receipt.case.channel == "portal" and receipt.case.has_receipt
+
+
+def test_a_one_town_county_seeds(db, capsys):
+    call_command("seed", "--cases", "20", "--towns", "1")
+    assert "20/20" in capsys.readouterr().out and Case.objects.count() == 20

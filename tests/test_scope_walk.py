@@ -448,10 +448,14 @@ def _send(client, method: str, path: str, *, query: dict, body: dict, as_form: b
 def walk_as(walk: Walk, urls: list[Url], clients: dict, user: str, secret: Secret, bodies, decoy: str):
     probe = {"q": secret.keyword, "title": secret.keyword, "region": secret.village}
     for url in urls:
-        machine = url.path.startswith(("/api/", "/open311/"))
         api = url.path.startswith("/api/")  # JSON bodies; pages and Open311 take forms
         methods = ["GET", "POST", *sorted(url.api_methods - {"GET", "POST"})]
-        for via, method in product(("session", "token") if machine else ("session",), methods):
+        # The API answers a session as it answers a token, after the same login check: one will do.
+        # Open311 ignores the session, so through it the walker is an anonymous client: both.
+        vias = (
+            ("token",) if api else ("session", "token") if url.path.startswith("/open311/") else ("session",)
+        )
+        for via, method in product(vias, methods):
             # Search parameters matter to lists and search boxes, not to a URL that names the case.
             queries = [{}, probe] if method == "GET" and not url.names_secret else [{}]
             body = bodies.get(url.path.rstrip("/").rsplit("/", 1)[-1], {})

@@ -80,7 +80,7 @@ def test_worker_delivers_notifications(county, api):
     number = d.post("/cases", case_body(county))[1]["number"]
     d.act(number, "accept")
     d.act(number, "dispatch", {})
-    assert Notification.objects.count() == 0  # queued, not yet run
+    assert not Notification.objects.filter(case__number=number).exists()  # queued, not yet run
     call_command("worker", "--batch")
     notes = Notification.objects.filter(recipient=county.users["handler"])
     assert notes.count() == 1 and "新分派案件待签收" in notes.get().message

@@ -14,6 +14,7 @@ Who may do what:
 - a token acts as its holder, so only the holder, or the system, issues one.
 """
 
+from dataclasses import dataclass, field
 from functools import partial
 
 from django.contrib.auth.password_validation import validate_password
@@ -21,7 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from pingan.audit.changes import actor_name, as_text
-from pingan.audit.log import record
+from pingan.audit.log import record, record_many
+from pingan.audit.models import AuditEntry
 from pingan.core.errors import DomainError, forbidden, invalid, not_found
 from pingan.regions.models import Region, Unit
 
@@ -105,6 +107,78 @@ def create_user(
         }
         _record_user(by, "user.create", user, data)
     return user
+
+
+@dataclass
+class NewAccount:
+    """A user to create with their grants, each (role, region, unit) with one of region or unit."""
+
+    username: str
+    password: str | None
+    full_name: str = ""
+    grants: list[tuple[str, Region | None, Unit | None]] = field(default_factory=list)
+
+
+def create_accounts(accounts: list[NewAccount], *, by: User | None) -> list[User]:
+    """The bulk form of `create_user` and `grant_role`, for seeding a county's staff: the same checks,
+    rows and audit entries (chained in one go), in a handful of queries instead of a dozen per user."""
+    _check_manager(by)
+    for a in accounts:
+        if by is not None and a.password is not None:
+            _validate_password(a.password, User(username=a.username, full_name=a.full_name))
+        if any(
+            role not in Role.values or (region is None) == (unit is None) for role, region, unit in a.grants
+        ):
+            raise invalid({"grants": f"{a.username} 的授权有误：角色须存在，范围须是一个区划或一个单位。"})
+    with transaction.atomic(savepoint=False):
+        if User.objects.filter(username__in=[a.username for a in accounts]).exists():
+            raise _username_taken()
+        users = [_new_user(a) for a in accounts]
+        User.objects.bulk_create(users)
+        grants = [
+            RoleGrant(user=user, role=role, region=region, unit=unit)
+            for user, a in zip(users, accounts, strict=True)
+            for role, region, unit in a.grants
+        ]
+        RoleGrant.objects.bulk_create(grants)
+        entries = []
+        for user, a in zip(users, accounts, strict=True):
+            data = {
+                "username": a.username,
+                "full_name": a.full_name,
+                "email": "",
+                "password": a.password is not None,
+            }
+            entries.append(_entry(by, "user.create", "accounts.user", user.pk, data))
+            entries += [
+                _entry(by, "role.grant", "accounts.rolegrant", g.pk, _grant_data(g))
+                for g in grants
+                if g.user is user
+            ]
+        record_many(entries)
+        for grant in grants:
+            if grant.role in SENSITIVE_ROLES:
+                transaction.on_commit(
+                    partial(sensitive_role_granted.send, sender=RoleGrant, grant=grant, by=by)
+                )
+    return users
+
+
+def _new_user(a: NewAccount) -> User:
+    user = User(
+        username=a.username, full_name=a.full_name, is_staff=any(r in STAFF_ROLES for r, _, _ in a.grants)
+    )
+    if a.password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(a.password)
+    return user
+
+
+def _entry(by: User | None, action: str, object_type: str, pk: object, data: dict) -> AuditEntry:
+    return AuditEntry(
+        actor=actor_name(by), action=action, object_type=object_type, object_id=str(pk), data=data
+    )
 
 
 def change_user(user: User, *, by: User | None, **changes) -> User:
@@ -232,14 +306,23 @@ def _username_taken() -> DomainError:
     return DomainError("username_taken", "该用户名已被使用。", status=409)
 
 
-def _record_grant(by: User | None, action: str, grant: RoleGrant) -> None:
-    data = {
+def _grant_data(grant: RoleGrant) -> dict:
+    return {
         "user": grant.user.username,
         "role": grant.role,
         "region": grant.region_id,
         "unit": grant.unit.code if grant.unit else None,
     }
-    record(actor_name(by), action, object_type="accounts.rolegrant", object_id=str(grant.pk), data=data)
+
+
+def _record_grant(by: User | None, action: str, grant: RoleGrant) -> None:
+    record(
+        actor_name(by),
+        action,
+        object_type="accounts.rolegrant",
+        object_id=str(grant.pk),
+        data=_grant_data(grant),
+    )
 
 
 def _record_token(by: User | None, action: str, token: ApiToken) -> None:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from pingan.accounts.actions import create_user, grant_role
+from pingan.accounts.actions import NewAccount, create_accounts
 from pingan.accounts.models import User
 from pingan.cases.models import Category, RoutingRule
-from pingan.regions.models import Region, Unit
+from pingan.regions.models import CODE_LENGTHS, Region, Unit
 
 COUNTY_CODE = "990122"
 COUNTY_NAME = "示范县"
@@ -111,36 +111,45 @@ def build_county(towns: int = 12, villages_per_town: int = 17, grids_per_village
     county = Region.objects.create(code=COUNTY_CODE, name=COUNTY_NAME)
     names = _village_names()
     c = County(code=COUNTY_CODE, towns=[], villages={}, grids={}, units={})
+    regions: list[Region] = []
+
+    def region(code: str, name: str, parent: Region) -> Region:
+        regions.append(Region(code=code, name=name, parent=parent, level=CODE_LENGTHS[len(code)]))
+        return regions[-1]
+
     for serial, name in TOWNS[:towns]:
-        town = Region.objects.create(code=COUNTY_CODE + serial, name=name, parent=county)
+        town = region(COUNTY_CODE + serial, name, county)
         c.towns.append(town)
         c.villages[town.code] = []
         is_street = serial < "100"
         for v in range(villages_per_town):
             vcode = town.code + (f"{v + 1:03d}" if is_street else f"{200 + v + 1:03d}")
-            suffix = "社区" if is_street else "村"
-            village = Region.objects.create(code=vcode, name=next(names) + suffix, parent=town)
+            village = region(vcode, next(names) + ("社区" if is_street else "村"), town)
             c.villages[town.code].append(village)
             c.grids[vcode] = [
-                Region.objects.create(
-                    code=f"{vcode}{g + 1:03d}", name=f"{village.name}第{g + 1}网格", parent=village
-                )
+                region(f"{vcode}{g + 1:03d}", f"{village.name}第{g + 1}网格", village)
                 for g in range(grids_per_village)
             ]
+    Region.objects.bulk_create(regions)  # parents come before their children
+    units: list[Unit] = []
+
+    def unit(key: str, code: str, name: str, kind: str, where: Region, parent: Unit | None = None) -> Unit:
+        path = (parent.path if parent else "/") + code + "/"  # what Unit.save() would keep
+        units.append(Unit(code=code, name=name, kind=kind, region=where, parent=parent, path=path))
+        c.units[key] = units[-1]
+        return units[-1]
+
     for code, name, kind in COUNTY_UNITS:
-        c.units[code] = Unit.objects.create(code=f"{COUNTY_CODE}-{code}", name=name, kind=kind, region=county)
+        unit(code, f"{COUNTY_CODE}-{code}", name, kind, county)
+    Unit.objects.bulk_create(units)
+    units.clear()
     centre, judicial, police = c.units["ZZZX"], c.units["SFJ"], c.units["GAJ"]
     for i, town in enumerate(c.towns):
-        c.units[f"{town.code}-centre"] = Unit.objects.create(
-            code=f"{town.code}-ZZZX", name=f"{town.name}综治中心", kind="town", region=town, parent=centre
-        )
-        c.units[f"{town.code}-judicial"] = Unit.objects.create(
-            code=f"{town.code}-SFS", name=f"{town.name}司法所", kind="judicial", region=town, parent=judicial
-        )
+        unit(f"{town.code}-centre", f"{town.code}-ZZZX", f"{town.name}综治中心", "town", town, centre)
+        unit(f"{town.code}-judicial", f"{town.code}-SFS", f"{town.name}司法所", "judicial", town, judicial)
         if i % 2 == 0:
-            c.units[f"{town.code}-police"] = Unit.objects.create(
-                code=f"{town.code}-PCS", name=f"{town.name}派出所", kind="police", region=town, parent=police
-            )
+            unit(f"{town.code}-police", f"{town.code}-PCS", f"{town.name}派出所", "police", town, police)
+    Unit.objects.bulk_create(units)
     _routing(c)
     return c
 
@@ -159,7 +168,8 @@ def _routing(c: County) -> None:
 
 def create_role_users(c: County, password: str | None = None) -> County:
     """One user per role, named after the role; handler2 works in the second town only."""
-    first, second = c.towns[0], c.towns[1]
+    first = c.towns[0]
+    second = c.towns[1] if len(c.towns) > 1 else first  # a one-town county: handler2 works there too
     village = c.villages[first.code][0]
     grants: dict[str, list[tuple[str, str | None, Unit | None]]] = {
         "dispatcher": [("dispatcher", c.code, None)],
@@ -195,13 +205,17 @@ def create_role_users(c: County, password: str | None = None) -> County:
         "handler2": "沈承办",
     }
     regions = Region.objects.in_bulk({code for gs in grants.values() for _, code, _ in gs if code})
+    accounts = [
+        NewAccount(
+            username=username,
+            password=c.passwords.setdefault(username, password or secrets.token_urlsafe(9)),
+            full_name=full_names[username],
+            grants=[(role, regions[region] if region else None, unit) for role, region, unit in role_grants],
+        )
+        for username, role_grants in grants.items()
+    ]
     # As the system (by=None): each user and grant is audited like any other, in one transaction.
     with transaction.atomic():
-        for username, role_grants in grants.items():
-            pw = password or secrets.token_urlsafe(9)
-            user = create_user(username=username, password=pw, full_name=full_names[username], by=None)
-            for role, region, unit in role_grants:
-                grant_role(user, role, region=regions[region] if region else None, unit=unit, by=None)
-            c.users[username] = user
-            c.passwords[username] = pw
+        for user in create_accounts(accounts, by=None):
+            c.users[user.username] = user
     return c
