@@ -1,46 +1,28 @@
 """The synthetic county and its case history are consistent and cover every state."""
 
 from io import StringIO
-from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Count
 
+from pingan.audit.models import AuditEntry
 from pingan.cases.models import Case, CaseEvent, CaseSerial, Status
 from pingan.cases.sweep import sweep
+from pingan.cases.workflow import check_event
 
 
-def test_seed_makes_every_state_with_consistent_histories(db, capsys):
+def test_seed_makes_every_state_with_legal_audited_histories(db, capsys):
+    """The demo's history obeys the workflow: every case's events, replayed through the transition
+    table, are legal steps from 登记 to where the case stands, and each has its audit entry."""
     call_command("seed", "--cases", "300", "--towns", "3")
     assert "300/300" in capsys.readouterr().out
     assert set(Case.objects.values_list("status", flat=True)) == set(Status.values)
-    for case in Case.objects.annotate(n=Count("events")).order_by("id")[::8]:
-        events = list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
-        assert events[0].action == "create"
-        assert events[-1].to_status == case.status
-        for before, after in pairwise(events):
-            assert before.at <= after.at
-    year, last = CaseSerial.objects.values_list("year", "last").order_by("-year").first()
-    assert Case.objects.filter(number=f"PA-990122-{year}-{last:06d}").exists()
-    # The seeded overdue cases are what the first sweep escalates, and only once.
-    assert sweep()["escalations"] > 0
-    assert sweep()["escalations"] == 0
-
-
-def test_every_demo_event_is_a_legal_step_with_its_audit_entry(db):
-    """The demo's history obeys the workflow: replayed through the transition table, no illegal step."""
-    from pingan.audit.log import verify_chain
-    from pingan.audit.models import AuditEntry
-    from pingan.cases.workflow import check_event
-
-    call_command("seed", "--cases", "400", "--towns", "3")
     by_case: dict[int, list[CaseEvent]] = {}
     for event in CaseEvent.objects.order_by("case_id", "at", "id"):
         by_case.setdefault(event.case_id, []).append(event)
     status_of = dict(Case.objects.values_list("pk", "status"))
-    assert len(by_case) == len(status_of) == 400
+    assert len(by_case) == len(status_of) == 300
     steps = 0
     for case_id, events in by_case.items():
         status = ""
@@ -52,7 +34,11 @@ def test_every_demo_event_is_a_legal_step_with_its_audit_entry(db):
         assert status == status_of[case_id]
     assert not CaseEvent.objects.filter(audit__isnull=True).exists()
     assert AuditEntry.objects.filter(object_type="case").count() == steps
-    assert verify_chain() == (True, AuditEntry.objects.count())
+    year, last = CaseSerial.objects.values_list("year", "last").order_by("-year").first()
+    assert Case.objects.filter(number=f"PA-990122-{year}-{last:06d}").exists()
+    # The seeded overdue cases are what the first sweep escalates, and only once.
+    assert sweep()["escalations"] > 0
+    assert sweep()["escalations"] == 0
     # `pingan audit verify` passes, and names the one row altered behind its back.
     call_command("audit", "verify", stdout=StringIO())
     altered = CaseEvent.objects.order_by("id")[steps // 2].audit_id

@@ -1,15 +1,13 @@
-"""The overdue sweep and the background worker, both real."""
+"""The overdue sweep, real (the worker's test is in test_notices.py)."""
 
 from datetime import timedelta
 
-import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
 from pingan.cases.models import Case, CaseEvent, Escalation
 from pingan.cases.sweep import sweep
-from pingan.notices.models import Notification
 
 from .conftest import case_body
 
@@ -70,21 +68,6 @@ def test_a_clock_without_a_due_time_is_not_overdue(county, api):
     Case.objects.filter(number=number).update(resolve_due=None)  # a category with no resolve limit
     assert d.get(f"/cases/{number}")[1]["overdue"] is False
     assert [c["overdue"] for c in d.get("/cases")[1]["items"]] == [False]
-
-
-# The worker manages its own connections, so this test commits for real (and restores the
-# migrated reference data afterwards).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_worker_delivers_notifications(county, api):
-    d = api("dispatcher")
-    number = d.post("/cases", case_body(county))[1]["number"]
-    d.act(number, "accept")
-    d.act(number, "dispatch", {})
-    assert not Notification.objects.filter(case__number=number).exists()  # queued, not yet run
-    call_command("worker", "--batch")
-    notes = Notification.objects.filter(recipient=county.users["handler"])
-    assert notes.count() == 1 and "新分派案件待签收" in notes.get().message
-    assert not Notification.objects.filter(recipient=county.users["handler2"]).exists()
 
 
 def test_sweep_command_reports_in_chinese(county, api, capsys):
