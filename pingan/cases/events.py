@@ -20,6 +20,8 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from pingan.audit.changes import SYSTEM_ACTOR
+from pingan.audit.changes import actor_name as audit_actor
 from pingan.audit.log import record_many
 from pingan.audit.models import AuditEntry
 
@@ -31,7 +33,7 @@ from .workflow import check_event
 # and `quiet` (true for history written after the fact, which must notify no one).
 events_written = Signal()
 
-SYSTEM = "system"
+SYSTEM = SYSTEM_ACTOR
 PUBLIC = "public"  # the actor name of the anonymous public
 
 
@@ -60,13 +62,19 @@ class NewEvent:
 
 
 def actor_name(actor) -> str:
-    if actor is None:
-        return SYSTEM
-    return actor if isinstance(actor, str) else actor.username
+    """A user, the public (`PUBLIC`) or the system (None), as events and audit entries name them."""
+    return actor if isinstance(actor, str) else audit_actor(actor)
 
 
-def new_event(case: Case, action: str, *, by, at: datetime | None = None, before: Before | None = None,
-              data: dict | None = None) -> NewEvent:  # fmt: skip
+def new_event(
+    case: Case,
+    action: str,
+    *,
+    by,
+    at: datetime | None = None,
+    before: Before | None = None,
+    data: dict | None = None,
+) -> NewEvent:
     """The event of a change just made to `case` (in memory or saved), given its state `before`."""
     before = before or Before(case.status)
     step = ended_step(before.status, case.status)
@@ -83,8 +91,15 @@ def new_event(case: Case, action: str, *, by, at: datetime | None = None, before
     )
 
 
-def write(case: Case, action: str, *, by, at: datetime | None = None, before: Before | None = None,
-          data: dict | None = None) -> CaseEvent:  # fmt: skip
+def write(
+    case: Case,
+    action: str,
+    *,
+    by,
+    at: datetime | None = None,
+    before: Before | None = None,
+    data: dict | None = None,
+) -> CaseEvent:
     return write_many([new_event(case, action, by=by, at=at, before=before, data=data)])[0]
 
 

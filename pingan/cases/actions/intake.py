@@ -13,7 +13,7 @@ from pingan.core.validation import validate
 
 from .. import events
 from .. import schemas as s
-from ..builder import People, build_case, register, resolve_category, resolve_region
+from ..builder import People, build_from_intake, register, resolve_category, resolve_region
 from ..clocks import LOCAL
 from ..models import Case, Status, Stream
 from ..rules import due_from, limit_snapshot, time_limit
@@ -38,22 +38,13 @@ def create_case(
     if not roles:
         raise forbidden("您没有登记此类事项的权限。")
     with transaction.atomic():
-        case = build_case(
-            stream=data.stream,
+        case = build_from_intake(
+            data,
             category=resolve_category(data.stream, data.category),
-            title=data.title,
             region=resolve_region(data.region, by, roles),
             channel=channel or data.channel,
             reported_at=now or timezone.now(),
             reported_by=by,
-            description=data.description,
-            address=data.address,
-            lat=data.lat,
-            lng=data.lng,
-            occurred_at=data.occurred_at,
-            severity=data.severity,
-            people_involved=data.people_involved,
-            is_group=data.is_group,
         )
         people = People(
             reporter=data.reporter.model_dump() if data.reporter else None,

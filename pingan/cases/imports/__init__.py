@@ -17,7 +17,7 @@ from pingan.accounts.scope import scope_of
 from pingan.audit.log import record
 from pingan.core.errors import DomainError, forbidden
 
-from ..builder import People, build_case, register
+from ..builder import People, build_from_intake, register
 from ..models import Case, Status
 from .checks import Lookups, check_rows, duplicates
 from .columns import (
@@ -91,22 +91,13 @@ def _new_case(user: User, row: HistoricalCase, lookups: Lookups) -> Case:
         raise RowsRejected(
             [RowError(row.row, FIELD_HEADERS.get(k, ""), m) for k, m in fields.items()]
         ) from None
-    case = build_case(
-        stream=data.stream,
+    case = build_from_intake(
+        data,
         category=category,
-        title=data.title,
         region=region,
         channel=data.channel,
         reported_at=row.reported_at,
         reported_by=user,
-        description=data.description,
-        address=data.address,
-        lat=data.lat,
-        lng=data.lng,
-        occurred_at=data.occurred_at,
-        severity=data.severity,
-        people_involved=data.people_involved,
-        is_group=data.is_group,
     )
     if row.status == Status.CLOSED:
         case.status = Status.CLOSED
