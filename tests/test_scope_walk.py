@@ -500,14 +500,14 @@ def world(county, settings, tmp_path):
 
 
 # (user, secret, their own decoy): handler2 works only in the second town; unit_head heads the tip's
-# lead unit and the custodian covers the county, but the tip names both (回避). handler2 walks the
-# staff-entered case and the tip (which holds a receipt, as the public request does: its public side
-# is walked there); the insider test reaches all three.
+# lead unit, but the tip names him (回避; the custodian, named too, is kept out by the same rule, which
+# test_tips_and_traces checks for a region role). handler2 walks the staff-entered case and the tip
+# (which holds a receipt, as the public request does: its public side is walked there); the insider
+# test reaches all three.
 WALKERS = [
     ("handler2", "staff", "second"),
     ("handler2", "tip", "second"),
     ("unit_head", "tip", "first"),
-    ("custodian", "tip", "first"),
 ]
 
 
@@ -522,7 +522,7 @@ def quiet_refusals():
 
 
 def test_no_url_shows_a_case_to_a_user_outside_it(county, web, world, capsys, quiet_refusals):
-    """Out of scope (handler2) and excluded from a tip (unit_head, custodian): every URL answers them
+    """Out of scope (handler2) and excluded from a tip (unit_head): every URL answers them
     404, a refusal, or a page without the case; and nothing they post changes it."""
     walk = Walk()
     bodies = minimal_bodies(county)
@@ -545,7 +545,7 @@ def test_no_url_shows_a_case_to_a_user_outside_it(county, web, world, capsys, qu
         )
     stale = (set(SKIPPED_PREFIXES) | set(SKIPPED_ROUTES)) - skipped_seen
     assert not stale, f"allow-list entries that match no URL any more: {stale}"
-    assert len(walk.routes) >= 40 and len(walk.combos) >= 700, (len(walk.routes), len(walk.combos))
+    assert len(walk.routes) >= 40 and len(walk.combos) >= 500, (len(walk.routes), len(walk.combos))
     # Each walker was signed in, through the session and with its token, and its lists have rows.
     assert {key for key, n in walk.decoy_seen.items() if n} == {
         (user, via) for user, _, _ in WALKERS for via in ("session", "token")
