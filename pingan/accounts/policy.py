@@ -88,6 +88,12 @@ def may_see(scope: Scope, subject: Subject) -> bool:
     return "grid_worker" in scope.roles and subject.reported_by == scope.user_id
 
 
+def confidential_hidden(scope: Scope) -> bool:
+    """Does this scope read a region's subjects but not its confidential ones? Its counts and lists
+    then leave tips out, and pages say so (a leader's numbers differ from the dispatcher's by them)."""
+    return bool(scope.roles & set(REGION_READERS)) and not scope.roles & set(CONFIDENTIAL_REGION_READERS)
+
+
 def holds(scope: Scope, role: str, subject: Subject, *, co_units_too: bool = False) -> bool:
     """Does the scope hold `role` over the subject? Region roles hold it over their subtree, unit roles
     over their unit's subjects (co-units only where `co_units_too`); nobody over what they cannot see."""

@@ -9,7 +9,7 @@ from ninja.files import UploadedFile
 from pingan.accounts.scope import scope_of
 from pingan.cases import actions, selectors
 from pingan.cases.schemas import CaseIn
-from pingan.cases.serializers import case_out, case_summary, event_out
+from pingan.cases.serializers import case_out, case_summary, events_out
 from pingan.core.errors import DomainError, invalid
 
 from .idempotency import create_once
@@ -21,6 +21,7 @@ class CaseListQuery(selectors.CaseFilter):
     cursor: str | None = None
     limit: int = 50
     sort: str = "-id"  # or reported_at, -reported_at, resolve_due, -resolve_due (NULL due times last)
+    with_total: bool = False
 
 
 def _detail(request, number: str) -> dict:
@@ -47,13 +48,22 @@ def create_case(request, payload: CaseIn):
     return Status(status, body)
 
 
-@router.get("/cases", summary="案件台账", description="键集分页：用上一页返回的 `next_cursor` 取下一页。")
+@router.get(
+    "/cases",
+    summary="案件台账",
+    description=(
+        "键集分页：用上一页返回的 `next_cursor` 取下一页。`with_total=true` 时另返回符合条件的总数 `total`。"
+    ),
+)
 def list_cases(request, filters: Query[CaseListQuery]):
-    f = selectors.CaseFilter(**filters.model_dump(exclude={"cursor", "limit", "sort"}))
+    f = selectors.CaseFilter(**filters.model_dump(exclude={"cursor", "limit", "sort", "with_total"}))
     rows, next_cursor = selectors.case_page(
         request.user, f, limit=filters.limit, cursor=filters.cursor, sort=filters.sort
     )
-    return {"items": [case_summary(c) for c in rows], "next_cursor": next_cursor}
+    page: dict = {"items": [case_summary(c) for c in rows], "next_cursor": next_cursor}
+    if filters.with_total:
+        page["total"] = selectors.case_count(request.user, f)
+    return page
 
 
 @router.get("/cases/{number}", summary="案件详情")
@@ -63,7 +73,7 @@ def get_case(request, number: str):
 
 @router.get("/cases/{number}/events", summary="案件流转记录")
 def list_events(request, number: str):
-    return {"items": [event_out(e) for e in selectors.case_events(request.user, number)]}
+    return {"items": events_out(selectors.case_events(request.user, number))}
 
 
 @router.post("/cases/{number}/actions/reveal", summary="查看个人信息原文（需说明理由，留痕）")

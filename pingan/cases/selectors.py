@@ -3,9 +3,9 @@
 import base64
 import json
 from datetime import datetime
-from typing import NoReturn, TypeVar
+from typing import Literal, NoReturn, TypeVar
 
-from django.db.models import BooleanField, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 from pydantic import BaseModel
@@ -34,7 +34,10 @@ class CaseFilter(BaseModel):
     unit: str | None = None
     overdue: bool | None = None
     due_soon: bool | None = None
-    supervised: bool | None = None
+    channel: str | None = None
+    # true: any 督办; listed: 挂牌督办; routine: 督办 but not listed; false: not supervised
+    supervised: Literal["true", "false", "routine", "listed"] | None = None
+    backlog: bool | None = None  # still open (not finished), whatever the state
     q: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -69,8 +72,16 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
         qs = qs.filter(cond) if f.overdue else qs.exclude(cond)
     if f.due_soon:
         qs = qs.filter(due_soon_q(timezone.now()))
-    if f.supervised is not None:
-        qs = qs.exclude(supervision_level="") if f.supervised else qs.filter(supervision_level="")
+    if f.channel:
+        qs = qs.filter(channel__in=[c.strip() for c in f.channel.split(",") if c.strip()])
+    if f.supervised == "true":
+        qs = qs.exclude(supervision_level="")
+    elif f.supervised == "false":
+        qs = qs.filter(supervision_level="")
+    elif f.supervised:
+        qs = qs.filter(supervision_level=f.supervised)
+    if f.backlog is not None:
+        qs = qs.filter(status__in=OPEN_STATUSES) if f.backlog else qs.exclude(status__in=OPEN_STATUSES)
     if f.q:
         text = f.q.strip()[:100]
         qs = qs.filter(Q(number=text) | Q(title__icontains=text) | Q(description__icontains=text))
@@ -135,7 +146,7 @@ LEDGER_FIELDS = (
     "id", "number", "stream", "title", "channel", "status", "severity", "is_group", "reported_at",
     "accept_due", "sign_due", "resolve_due", "check_due", "supervision_level", "version",
     "category__code", "category__name", "region__code", "region__name", "lead_unit__code", "lead_unit__name",
-    "handler__username", "overdue",
+    "handler__username", "handler__full_name", "overdue",
 )  # fmt: skip
 
 
@@ -175,6 +186,11 @@ def case_page(
     return rows, next_cursor
 
 
+def case_count(user, f: CaseFilter) -> int:
+    """The total of a filtered ledger (`with_total`): the number its desk tile shows."""
+    return filter_cases(Case.objects.visible_to(user), f).count()
+
+
 def find_case(user, number: str) -> Case:
     """One case with what its page shows, if the user can see it; else 404 (and an excluded user's
     attempt is audited)."""
@@ -188,7 +204,7 @@ def find_case(user, number: str) -> Case:
             "attachments",
             "work_records__author",
             "follow_ups",
-            "requests",
+            Prefetch("requests", queryset=CaseRequest.objects.select_related("requested_by", "decided_by")),
         )
         .filter(number=number)
         .first()

@@ -3,6 +3,7 @@ only through `reveal`."""
 
 from typing import Any
 
+from pingan.accounts.names import display_name, display_names
 from pingan.accounts.scope import Scope
 from pingan.core.pii import mask
 
@@ -53,6 +54,16 @@ def _related(case: Case, scope: Scope) -> list[dict[str, str]]:
 
 
 STREAM_LABELS = dict(Stream.choices)
+# How a decision reads on a page: "已同意" rather than the bare choice "同意".
+DECISION_WORDS = {
+    "approve": "已同意",
+    "approved": "已同意",
+    "deny": "不同意",
+    "denied": "不同意",
+    "pending": "待审批",
+}
+# Trailing punctuation people type, stripped so a sentence joined after it does not read "。；".
+CLAUSE_END = "。．.；;，,、！!？? \n\t"
 STATUS_LABELS = dict(Status.choices)
 
 
@@ -64,6 +75,7 @@ def row_of(case: Case) -> dict[str, Any]:
         row[f"{relation}__code"] = obj.code if obj else None
         row[f"{relation}__name"] = obj.name if obj else None
     row["handler__username"] = case.handler.username if case.handler else None
+    row["handler__full_name"] = case.handler.full_name if case.handler else None
     row["co_units"] = [(u.code, u.name) for u in case.co_units.all()]
     return row
 
@@ -85,6 +97,7 @@ def case_summary(row: dict[str, Any]) -> dict[str, Any]:
         "lead_unit": _ref(row["lead_unit__code"], row["lead_unit__name"]),
         "co_units": [_ref(code, name) for code, name in row["co_units"]],
         "handler": row["handler__username"],
+        "handler_name": row["handler__full_name"] or row["handler__username"] or "",
         "reported_at": row["reported_at"],
         "accept_due": row["accept_due"],
         "sign_due": row["sign_due"],
@@ -156,6 +169,7 @@ def case_out(case: Case, scope: Scope) -> dict[str, Any]:
                     "content": w.content,
                     "happened_at": w.happened_at,
                     "author": w.author.username,
+                    "author_name": display_name(w.author),
                 }
                 for w in case.work_records.all()
             ],
@@ -165,10 +179,13 @@ def case_out(case: Case, scope: Scope) -> dict[str, Any]:
                     "kind": r.kind,
                     "kind_label": r.get_kind_display(),
                     "reason": r.reason,
+                    "reason_clause": clause(r.reason),
                     "new_due": r.new_due,
                     "decision": r.decision,
-                    "decision_label": r.get_decision_display(),
+                    "decision_label": DECISION_WORDS[r.decision],
+                    "requested_by_name": display_name(r.requested_by),
                     "requested_at": r.requested_at,
+                    "decided_by_name": display_name(r.decided_by),
                     "decided_at": r.decided_at,
                     "note": r.note,
                 }
@@ -215,6 +232,7 @@ def _public_messages(case: Case) -> list[dict[str, Any]]:
             "direction_label": m.get_direction_display(),
             "text": m.text,
             "author": m.author.username if m.author else "",
+            "author_name": display_name(m.author),
             "at": m.at,
         }
         for m in case.public_messages.select_related("author")
@@ -234,11 +252,35 @@ def _exclusions(case: Case) -> dict[str, list[dict[str, str]]] | None:
     }
 
 
-def event_out(event: CaseEvent) -> dict[str, Any]:
+def clause(text: str) -> str:
+    """A free-text reason or note ready to be followed by more text."""
+    return text.strip().rstrip(CLAUSE_END)
+
+
+def _detail(data: Any) -> str:
+    """The one free text a timeline line shows after its label."""
+    if not isinstance(data, dict):
+        return ""
+    for key in ("reason", "note", "summary", "text"):
+        if isinstance(data.get(key), str) and data[key].strip():
+            return clause(data[key])
+    return ""
+
+
+def events_out(events: list[CaseEvent]) -> list[dict[str, Any]]:
+    names = display_names(e.actor for e in events)
+    return [event_out(e, names[e.actor]) for e in events]
+
+
+def event_out(event: CaseEvent, actor_name: str) -> dict[str, Any]:
+    decision = event.data.get("decision") if isinstance(event.data, dict) else None
     return {
         "action": event.action,
         "action_label": EVENT_LABELS.get(event.action, ""),
+        "decision_label": DECISION_WORDS.get(decision or "", ""),
+        "detail": _detail(event.data),
         "actor": event.actor,
+        "actor_name": actor_name,
         "at": event.at,
         "from_status": event.from_status,
         "to_status": event.to_status,

@@ -60,7 +60,7 @@ def field_errors(exc: ValidationError | list[dict[str, Any]]) -> dict[str, str]:
     errors: list[Any] = list(exc.errors()) if isinstance(exc, ValidationError) else exc
     fields: dict[str, str] = {}
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload")]
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path", "filters")]
         fields.setdefault(".".join(loc) or "_", _message(err))
     return fields
 

@@ -11,15 +11,17 @@ from .. import selectors
 from .display import for_display
 from .forms import DECISION
 
+INBOX_SHOWN = 200
+
 
 @login_required
 def inbox(request):
-    pending = (
-        selectors.decidable_requests(request.user)
-        .select_related("case__region", "case__lead_unit", "requested_by")
-        .order_by("requested_at", "id")[:200]
-    )
-    return render(request, "cases/inbox.html", {"pending": list(pending), "fields": DECISION})
+    decidable = selectors.decidable_requests(request.user)
+    pending = decidable.select_related("case__region", "case__lead_unit", "requested_by").order_by(
+        "requested_at", "id"
+    )[:INBOX_SHOWN]
+    context = {"pending": list(pending), "total": decidable.count(), "shown": INBOX_SHOWN, "fields": DECISION}
+    return render(request, "cases/inbox.html", context)
 
 
 @login_required

@@ -15,7 +15,7 @@ from pingan.regions.models import Unit
 from .. import actions, selectors
 from ..clocks import LOCAL
 from ..rules import suggest_lead_unit
-from ..serializers import case_out, event_out
+from ..serializers import case_out, events_out
 from ..workflow import TRANSITIONS, may_reveal
 from .display import running_clocks
 from .forms import ACTION_FIELDS, DANGER, payload_from
@@ -47,7 +47,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
     context = {
         "case": data,
         "clocks": running_clocks(case),
-        "events": [event_out(e) for e in selectors.case_timeline(case)],
+        "events": events_out(selectors.case_timeline(case)),
         "forms": forms,
         "revealed": revealed or {},
         "reveal_reporter": may_reveal(scope, case, "reporter.phone"),

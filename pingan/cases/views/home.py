@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
 
+from pingan.accounts import policy
 from pingan.accounts.models import RoleGrant
 from pingan.accounts.scope import scope_of
 
@@ -15,6 +16,7 @@ from ..models.case import OPEN_STATUSES, due_soon_q, overdue_q
 from .display import for_display
 
 RECENT = 8
+LISTED_OPEN = "/cases/?supervised=listed&backlog=true"  # what the 挂牌督办 tile counts
 ROW_FIELDS = ("number", "title", "status", "overdue", "accept_due", "sign_due", "resolve_due", "check_due")
 
 
@@ -42,7 +44,9 @@ def home(request):
             "tiles": _tiles(counts, roles),
             "recent": _rows(mine, RECENT),
             "listed": _rows(listed, RECENT),
-            "missing_years": missing_holiday_years(),
+            "missing_years": missing_holiday_years() if "admin" in roles else [],
+            "tips_hidden": policy.confidential_hidden(scope_of(request.user)),
+            "listed_link": LISTED_OPEN,
             "grants": RoleGrant.objects.filter(user=request.user).select_related("region", "unit"),
         },
     )
@@ -67,5 +71,5 @@ def _tiles(counts: dict, roles: set[str]) -> list[dict]:
     add("overdue", "已超期", "/cases/?overdue=true", "alert")
     add("to_check", "待核查", "/cases/?status=resolved", for_roles=("dispatcher", "supervisor", "leader"))
     add("to_decide", "待审批", "/cases/inbox/", for_roles=("unit_head", "dispatcher", "leader", "custodian"))
-    add("listed", "挂牌督办", "/cases/?supervised=true", "alert")
+    add("listed", "挂牌督办", LISTED_OPEN, "alert")
     return tiles

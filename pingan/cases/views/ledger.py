@@ -7,17 +7,25 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from pingan.accounts import policy
 from pingan.accounts.models import SavedFilter
+from pingan.accounts.scope import scope_of
 from pingan.core.errors import DomainError
 from pingan.regions.models import Region, Unit
 
 from .. import selectors
-from ..models import Category, Status, Stream
+from ..models import Case, Category, Status, Stream
 from .display import for_display
 from .params import filter_query, ledger_filter
 
 PAGE_SIZE = 50
 SORT_COLUMNS = {"reported_at": "登记时间", "resolve_due": "办结时限"}
+SUPERVISION_CHOICES = (
+    ("true", "全部督办件"),
+    ("listed", "挂牌督办"),
+    ("routine", "日常督办"),
+    ("false", "非督办件"),
+)
 
 
 @login_required
@@ -32,8 +40,9 @@ def ledger(request):
             cursor=request.GET.get("cursor") or None,
             sort=request.GET.get("sort") or "-id",
         )
+        total = selectors.case_count(request.user, f)
     except DomainError as e:
-        error, rows, next_cursor = e, [], None
+        error, rows, next_cursor, total = e, [], None, 0
     for_display(rows)
     query = filter_query(request.GET)
     sort = request.GET.get("sort", "-id")
@@ -42,6 +51,8 @@ def ledger(request):
         "cases/ledger.html",
         {
             "rows": rows,
+            "total": total,
+            "tips_hidden": policy.confidential_hidden(scope_of(request.user)),
             "error": error,
             "query": query,
             "sort": sort,
@@ -81,7 +92,9 @@ def _chosen(query) -> dict:
             k: query.get(k, "")
             for k in ("stream", "category", "unit", "q", "created_after", "created_before")
         },
-        **{k: query.get(k) == "true" for k in ("overdue", "due_soon", "supervised")},
+        "supervised": query.get("supervised", ""),
+        "channel": query.get("channel", ""),
+        **{k: query.get(k) == "true" for k in ("overdue", "due_soon", "backlog")},
     }
 
 
@@ -98,11 +111,16 @@ def _options(query) -> dict:
     )
     return {
         "streams": Stream.choices,
+        "channels": Case.Channel.choices,
+        "supervision": SUPERVISION_CHOICES,
         "statuses": Status.choices,
         "towns": list(towns),
         "villages": list(villages),
+        # Grouped by stream; once a stream is chosen only its own categories are offered.
         "categories": [
-            (s, label, [(c, n) for st, c, n in categories if st == s]) for s, label in Stream.choices
+            (s, label, [(c, n) for st, c, n in categories if st == s])
+            for s, label in Stream.choices
+            if query.get("stream") in (None, "", s)
         ],
         "units": list(Unit.objects.filter(active=True).order_by("path").values_list("code", "name")),
     }
