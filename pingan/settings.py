@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body: size, NUL, nesting and invisible characters (DESIGN §8).
+    "pingan.core.input.InputGuard",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -201,6 +203,10 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PINGAN_MAX_UPLOAD_BYTES = int(os.environ.get("PINGAN_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# A whole request (several photos of a portal report included) is refused above this, before it is read.
+PINGAN_MAX_BODY_BYTES = int(os.environ.get("PINGAN_MAX_BODY_BYTES", str(32 * 1024 * 1024)))
+FILE_UPLOAD_HANDLERS = ["pingan.core.input.CappedUploadHandler"]
+PINGAN_INPUT_ERROR_RENDERERS = {"/open311/": "pingan.open311.formats.render_input_error"}
 PINGAN_MAX_IMAGE_PIXELS = int(os.environ.get("PINGAN_MAX_IMAGE_PIXELS", str(40_000_000)))
 
 # The cache holds the public path's rate-limit counters. The database cache works on one machine with

@@ -3,16 +3,8 @@
 import http.client
 import json
 import logging
-import os
 import re
-import signal
-import socket
-import sqlite3
 import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
@@ -27,6 +19,7 @@ from pingan.demo.county import build_county
 from pingan.notices.models import Notification
 
 from .conftest import case_body
+from .realserver import REPO, free_port, pingan_command, server_environment, stop, wait_until_listening
 
 CANARY_IP = "203.0.113.187"
 CANARY_UA = "CanaryAgent/7.7 (canary-ua-3141)"
@@ -88,7 +81,6 @@ def test_a_public_submission_leaves_no_trace_of_the_client_address_or_agent(
 
 
 CANARY_REAL_IP = "198.51.100.74"
-REPO = Path(__file__).resolve().parents[1]
 # An access log line: the client, then the request ("GET /portal/ HTTP/1.1").
 REQUEST_LINE = re.compile(r"\b(GET|POST|HEAD|PUT|PATCH|DELETE|OPTIONS) /|HTTP/1\.[01]")
 
@@ -102,12 +94,12 @@ def test_the_running_server_prints_nothing_of_its_clients(tmp_path):
     test database itself (hence a transactional test, which restores the migrations' reference data
     afterwards); on SQLite, whose test database lives in this process's memory, a file copy of it."""
     build_county(towns=1, villages_per_town=1, grids_per_village=1)
-    env = _server_environment(tmp_path)
-    port = _free_port()
+    env = server_environment(tmp_path)
+    port = free_port()
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         server = subprocess.Popen(  # noqa: S603 (our own console command)
-            [*_pingan(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [*pingan_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
             cwd=REPO,
             env=env,
             stdout=stdout,
@@ -115,7 +107,7 @@ def test_the_running_server_prints_nothing_of_its_clients(tmp_path):
             start_new_session=True,
         )
         try:
-            _wait_until_listening(server, port, out, err)
+            wait_until_listening(server, port, out, err)
             report = {"stream": "hazard", "description": "测试用隐患描述内容", "anonymous": True}
             answers = [
                 _request(port, "GET", "/portal/"),
@@ -125,7 +117,7 @@ def test_the_running_server_prints_nothing_of_its_clients(tmp_path):
                 _request(port, "GET", "/no-such-page/"),
             ]
         finally:
-            _stop(server)
+            stop(server)
     # 201: the server read the county this test committed.
     assert [status for status, _ in answers] == [200, 201, 404, 401, 404], answers
     assert "receipt" in answers[1][1]
@@ -137,50 +129,6 @@ def test_the_running_server_prints_nothing_of_its_clients(tmp_path):
         line for line in printed.splitlines() if "127.0.0.1" in line and REQUEST_LINE.search(line)
     ]
     assert not client_lines, client_lines
-
-
-def _pingan() -> list[str]:
-    """The `pingan` console command installed beside this Python (or the same entry point via -m)."""
-    script = Path(sys.executable).with_name("pingan")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pingan"]
-
-
-def _server_environment(tmp_path: Path) -> dict[str, str]:
-    """The test settings' environment (keys, var dir, DATABASE_URL), pointed at this test's data."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    env.pop("PINGAN_TEST_DB_NAME", None)
-    if connection.vendor == "postgresql":
-        url = urlsplit(os.environ["DATABASE_URL"])
-        env["DATABASE_URL"] = url._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-    else:
-        env.pop("DATABASE_URL", None)
-        copy = tmp_path / "server.sqlite3"
-        connection.ensure_connection()
-        target = sqlite3.connect(copy)
-        connection.connection.backup(target)
-        target.close()
-        env["PINGAN_SQLITE"] = str(copy)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_listening(server: subprocess.Popen, port: int, *outputs: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail("pingan serve exited:\n" + "".join(p.read_text("utf-8", "replace") for p in outputs))
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"pingan serve did not listen on port {port} within {seconds} s")
 
 
 def _request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
@@ -197,17 +145,6 @@ def _request(port: int, method: str, path: str, body: dict | None = None) -> tup
         return response.status, response.read().decode("utf-8", "replace")
     finally:
         conn.close()
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """Gunicorn stops its workers on SIGTERM; whatever is left after 10 s is killed."""
-    if server.poll() is None:
-        server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)  # its own session: the arbiter and its workers
-        server.wait(timeout=10)
 
 
 JUDICIAL_INVOLVED = {"reason": "线索涉及该所工作人员"}

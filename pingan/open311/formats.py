@@ -135,3 +135,9 @@ def error_list(exc: DomainError) -> list[dict[str, Any]]:
 
 def render_error(fmt: str, exc: DomainError) -> HttpResponse:
     return exc.answer(render(fmt, "errors", error_list(exc)), error_status(exc))
+
+
+def render_input_error(request, exc: DomainError) -> HttpResponse:
+    """Refusals of the input guard (pingan.core.input), in the format the path asks for."""
+    fmt = request.path.rsplit(".", 1)[-1] if "." in request.path.rsplit("/", 1)[-1] else DEFAULT_FORMAT
+    return render_error(fmt if fmt in FORMATS else DEFAULT_FORMAT, exc)

@@ -187,9 +187,23 @@ def perform(user: User, number: str, name: str, payload: dict, *, now: datetime 
         raise DomainError("unknown_action", f"没有名为 {name} 的操作。", status=404)
     with transaction.atomic():
         case = lock_case(user, number)
-        version = payload.get("version") if isinstance(payload, dict) else None
-        authorize(case, user, name, version=version if isinstance(version, int) else None)
+        authorize(case, user, name, version=_version(payload))
         return action.run(case, user, validate(action.schema, payload), now)
+
+
+def _version(payload: Any) -> int | None:
+    """The optimistic lock's version as the client sent it: a JSON number or a form's digits. Anything
+    else is refused rather than skipped, so a "2" or a 2.0 still guards against a stale write."""
+    value = payload.get("version") if isinstance(payload, dict) else None
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid({"version": "应为整数"})
+    return value
 
 
 def reveal(user: User, number: str, payload: dict) -> str:
