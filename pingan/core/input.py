@@ -101,14 +101,14 @@ class InputGuard:
             or "%00" in request.META.get("QUERY_STRING", "")
         ):
             raise _nul_refused()
-        request.GET = _cleaned(request.GET)  # type: ignore[misc]
+        request.GET = _cleaned(request.GET)  # type: ignore[assignment]
         if request.method in ("GET", "HEAD", "OPTIONS") or not length:
             return
         content_type = request.content_type or ""
         if content_type == "application/json":
             request._body = _cleaned_json(request.body)  # type: ignore[attr-defined]
         elif content_type in _TEXT_TYPES:
-            request.POST = _cleaned(request.POST)  # type: ignore[misc]
+            request.POST = _cleaned(request.POST)  # type: ignore[assignment]
 
     def _answer(self, request: HttpRequest, error: DomainError):
         path = request.path
