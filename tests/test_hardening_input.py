@@ -81,7 +81,7 @@ def test_deeply_nested_json_is_a_400_not_a_500(county):
     d = Api(county.users["dispatcher"])
     number = d.post("/cases", case_body(county))[1]["number"]
     deep = "[" * 100_000 + "]" * 100_000
-    for path in (f"/cases/{number}/actions/accept", f"/cases/{number}/reveal", "/cases"):
+    for path in (f"/cases/{number}/actions/accept", f"/cases/{number}/actions/reveal", "/cases"):
         r = d.client.post("/api/v1" + path, '{"note": ' + deep + "}", content_type="application/json")
         _assert_refused(r, code="too_deep")
     shallow_but_over = {"note": json.loads("[" * 40 + "]" * 40)}

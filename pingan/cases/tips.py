@@ -5,9 +5,13 @@ case out of scope; this module records those refusals in the audit log, so that 
 tried, and says which units an exclusion reaches.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
 from pingan.audit.log import record
+from pingan.core.errors import DomainError
 from pingan.regions.models import Unit
 
 from .models import Case, Stream
@@ -32,3 +36,15 @@ def note_refused(user, number: str) -> None:
     case = Case.objects.filter(number=number, stream=Stream.TIP).first()
     if case is not None and policy.kept_out(scope_of(user), case.subject()):
         record(user.username, "case.excluded_access", object_type="case", object_id=number, data={})
+
+
+@contextmanager
+def refusals_noted(user, number: str) -> Iterator[None]:
+    """Around a write's transaction: a 404 that kept an excluded user out of a tip is audited after the
+    write rolled back (inside it, the audit entry would roll back too)."""
+    try:
+        yield
+    except DomainError as error:
+        if error.status == 404:
+            note_refused(user, number)
+        raise

@@ -130,3 +130,20 @@ def allowed_actions(scope: Scope, case: Case) -> list[str]:
 def may_reveal(scope: Scope, case: Case, field: str) -> bool:
     """A tip's reporter is a protected identity (DESIGN §4, §8); the policy says who reads what."""
     return policy.may_reveal(scope, case.subject(), identity=field.startswith("reporter."))
+
+
+def may_attach(scope: Scope, case: Case) -> bool:
+    """Who may add a file to an open case (DESIGN §4 `attach`): those who work on it, not those who only
+    read it. Supervisors only while they check it; grid workers only on what they reported."""
+    subject = case.subject()
+    if any(policy.holds(scope, role, subject, co_units_too=True) for role in ("handler", "unit_head")):
+        return True
+    if policy.holds(scope, "dispatcher", subject):
+        return True
+    if case.status == Status.RESOLVED and policy.holds(scope, "supervisor", subject):
+        return True
+    return (
+        "grid_worker" in scope.roles
+        and case.reported_by_id == scope.user_id
+        and policy.may_see(scope, subject)
+    )

@@ -29,6 +29,7 @@ from pingan.core.validation import validate
 
 from .. import schemas as s
 from ..models import Case, Party, Reporter
+from ..tips import refusals_noted
 from ..workflow import TRANSITIONS, may_reveal
 from .base import active_unit, authorize, find_user, lock_case
 from .closure import archive_case, check_fail, check_pass, follow_up, reopen_case
@@ -185,7 +186,7 @@ def perform(user: User, number: str, name: str, payload: dict, *, now: datetime 
     action = ACTIONS.get(name)
     if action is None:
         raise DomainError("unknown_action", f"没有名为 {name} 的操作。", status=404)
-    with transaction.atomic():
+    with refusals_noted(user, number), transaction.atomic():
         case = lock_case(user, number)
         authorize(case, user, name, version=_version(payload))
         return action.run(case, user, validate(action.schema, payload), now)
@@ -209,7 +210,7 @@ def _version(payload: Any) -> int | None:
 def reveal(user: User, number: str, payload: dict) -> str:
     """One clear value for a stated reason; audited (DESIGN §8)."""
     data = validate(s.RevealIn, payload)
-    with transaction.atomic():
+    with refusals_noted(user, number), transaction.atomic():
         case = Case.objects.visible_to(user).filter(number=number).first()
         if case is None:
             raise not_found()

@@ -7,12 +7,15 @@ from typing import Any
 from django.db import transaction
 
 from pingan.accounts.models import User
-from pingan.core.errors import DomainError, invalid, invalid_transition
+from pingan.accounts.scope import scope_of
+from pingan.core.errors import DomainError, forbidden, invalid, invalid_transition
 
 from .. import events
 from ..models import Agreement, Attachment, Case, Status, WorkRecord
 from ..rules import step_due
+from ..tips import refusals_noted
 from ..uploads import store_attachment
+from ..workflow import may_attach
 from .base import lock_case, transition
 
 
@@ -81,8 +84,10 @@ def add_attachment(
     user: User, number: str, *, kind: str, name: str, content: bytes, content_type: str
 ) -> Attachment:
     """A file on an open case the user can see: checked by content, stored, and its event written."""
-    with transaction.atomic():
+    with refusals_noted(user, number), transaction.atomic():
         case = lock_case(user, number)
+        if not may_attach(scope_of(user), case):
+            raise forbidden("您无权为该案件上传附件：只有承办、受理和核查中的人员可以上传。")
         if not case.is_open:
             raise invalid_transition("案件已结束，不能再上传附件。")
         att = store_attachment(case, user, kind=kind, name=name, content=content, content_type=content_type)
