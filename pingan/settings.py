@@ -11,6 +11,9 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
+# What Pingan creates (database, keys, attachments, exports, backups) is owner-only (DESIGN §8). Set
+# here because every Pingan process, server, worker and command alike, loads these settings first.
+os.umask(0o077)
 VAR_DIR = Path(os.environ.get("PINGAN_VAR", "var")).resolve()
 
 
@@ -75,6 +78,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "pingan.core.middleware.NoStore",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,6 +210,8 @@ PINGAN_MAX_UPLOAD_BYTES = int(os.environ.get("PINGAN_MAX_UPLOAD_BYTES", str(20 *
 # A whole request (several photos of a portal report included) is refused above this, before it is read.
 PINGAN_MAX_BODY_BYTES = int(os.environ.get("PINGAN_MAX_BODY_BYTES", str(32 * 1024 * 1024)))
 FILE_UPLOAD_HANDLERS = ["pingan.core.input.CappedUploadHandler"]
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 PINGAN_INPUT_ERROR_RENDERERS = {"/open311/": "pingan.open311.formats.render_input_error"}
 PINGAN_MAX_IMAGE_PIXELS = int(os.environ.get("PINGAN_MAX_IMAGE_PIXELS", str(40_000_000)))
 
@@ -227,6 +233,9 @@ else:
 # Behind a reverse proxy set PINGAN_CLIENT_ADDRESS_HEADER (e.g. HTTP_X_REAL_IP) to tell clients apart;
 # the address is only ever hashed, never stored (DESIGN §8).
 PINGAN_CLIENT_ADDRESS_HEADER = os.environ.get("PINGAN_CLIENT_ADDRESS_HEADER", "")
+# How many proxies of ours append to that header: the client is the address they saw, counted from the
+# right. Whatever the client itself put in front (X-Forwarded-For: forged, real) is never trusted.
+PINGAN_TRUSTED_PROXY_HOPS = int(os.environ.get("PINGAN_TRUSTED_PROXY_HOPS", "1"))
 PINGAN_PUBLIC_WINDOW_SECONDS = int(os.environ.get("PINGAN_PUBLIC_WINDOW_SECONDS", "900"))
 PINGAN_PUBLIC_LOOKUP_FAILURES = int(os.environ.get("PINGAN_PUBLIC_LOOKUP_FAILURES", "10"))
 PINGAN_PUBLIC_SUBMISSIONS = int(os.environ.get("PINGAN_PUBLIC_SUBMISSIONS", "10"))

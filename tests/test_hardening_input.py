@@ -2,7 +2,9 @@
 loose versions, and an API POST with no session at all. Each test is named after the item it closes."""
 
 import json
+import os
 import socket
+import stat
 import subprocess
 from pathlib import Path
 from urllib.request import urlopen
@@ -14,7 +16,7 @@ from django.test import Client
 from pingan.cases.models import Case
 from pingan.core.input import clean_text
 
-from .conftest import Api, case_body
+from .conftest import JPEG, Api, case_body
 from .realserver import REPO, free_port, pingan_command, server_environment, stop, wait_until_listening
 
 NUL = "\x00"
@@ -208,3 +210,58 @@ def test_unauthenticated_api_post_is_401_not_a_csrf_403(county):
     anonymous = Client(enforce_csrf_checks=True)
     r = _json(anonymous, "/api/v1/cases", case_body(county))
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+
+
+# ---------------------------------------------------------------- 7. proxies, caches and files
+
+
+def test_x_forwarded_for_first_hop_cannot_dodge_the_rate_limit(county, settings):
+    settings.PINGAN_CLIENT_ADDRESS_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.PINGAN_PUBLIC_SUBMISSIONS = 2
+    cache.clear()
+    report = {"stream": "hazard", "description": "桥头护栏断了两米，很危险", "anonymous": True}
+    statuses = [
+        _json(
+            Client(REMOTE_ADDR="10.0.0.1"),
+            "/api/v1/public/reports",
+            report,
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}, 198.51.100.7",  # forged first hop, our proxy's last
+        ).status_code
+        for i in range(4)
+    ]
+    assert statuses == [201, 201, 429, 429]
+    other = _json(Client(), "/api/v1/public/reports", report, HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert other.status_code == 201
+
+
+def test_pages_and_api_answers_with_personal_data_are_not_stored(county, web):
+    d = Api(county.users["dispatcher"])
+    number = d.post("/cases", case_body(county))[1]["number"]
+    answers = [
+        d.client.get(f"/api/v1/cases/{number}"),
+        d.client.post(
+            f"/api/v1/cases/{number}/actions/reveal",
+            json.dumps({"field": "reporter.phone", "reason": "联系反映人"}),
+            content_type="application/json",
+        ),
+        web("dispatcher").get(f"/cases/{number}/"),
+        web("dispatcher").get("/cases/"),
+    ]
+    for r in answers:
+        assert r.status_code == 200 and "no-store" in r["Cache-Control"], r.request["PATH_INFO"]
+
+
+def test_var_files_are_created_owner_only(county, tmp_path):
+    """A fresh var/ made by a real `pingan` process: directory 0700, database and keys 0600."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("PINGAN_", "DJANGO_", "DATABASE_"))}
+    env = {**kept, "PINGAN_VAR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "pingan.settings"}
+    subprocess.run([*pingan_command(), "check"], cwd=REPO, env=env, check=True, capture_output=True)  # noqa: S603
+    var = tmp_path / "var"
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    made = [p for p in var.rglob("*") if p.is_file()]
+    assert made and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in made), made
+    d = Api(county.users["dispatcher"])
+    number = d.post("/cases", case_body(county))[1]["number"]
+    assert d.upload(number, JPEG)[0] == 201
+    stored = Case.objects.get(number=number).attachments.get().file.path
+    assert stat.S_IMODE(os.stat(stored).st_mode) == 0o600

@@ -16,3 +16,17 @@ class DomainErrorPages:
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
             return None
         return exception.answer(render(request, "pingan/error.html", {"error": exception}))
+
+
+class NoStore:
+    """Pages and API answers are never kept by browsers or proxies (DESIGN §8): most carry personal
+    data or a user's scope. Static files (WhiteNoise, earlier in the chain) keep their own caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -16,10 +16,18 @@ from .errors import DomainError
 clock = time.time  # tests move time forward by replacing this
 
 
-def _client(request, window: int, bucket: int) -> str:
+def client_address(request) -> str:
+    """The address our own proxies saw: the right-most trusted hop of the configured header, so a
+    client cannot pick its own bucket by sending a first hop of its choosing."""
     header = settings.PINGAN_CLIENT_ADDRESS_HEADER
-    address = (request.META.get(header) or "").split(",")[0].strip() if header else ""
-    address = address or request.META.get("REMOTE_ADDR", "")
+    hops = [a.strip() for a in (request.META.get(header) or "").split(",") if a.strip()] if header else []
+    if hops:
+        return hops[-min(settings.PINGAN_TRUSTED_PROXY_HOPS, len(hops))]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _client(request, window: int, bucket: int) -> str:
+    address = client_address(request)
     msg = f"{window}:{bucket}:{address}".encode()
     return hmac.new(settings.SECRET_KEY.encode(), msg, hashlib.sha256).hexdigest()[:32]
 
