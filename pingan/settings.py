@@ -51,6 +51,8 @@ RECEIPT_KEY = os.environ.get("PINGAN_RECEIPT_KEY") or _secret_from_file(
 
 ALLOWED_HOSTS = [h for h in os.environ.get("PINGAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 COUNTY_CODE = os.environ.get("PINGAN_COUNTY_CODE", "")
+# How the portal names the county to the public (示范县); unset: the county region's name.
+COUNTY_NAME = os.environ.get("PINGAN_COUNTY_NAME", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

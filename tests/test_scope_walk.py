@@ -53,7 +53,7 @@ SKIPPED_ROUTES = {
     "api/v1/docs": "the OpenAPI docs page: describes the API, holds no data",
     "api/v1/openapi.json": "the OpenAPI document: describes the API, holds no data",
     "portal/": "public portal home: a menu, never shows a case",
-    "portal/new/<str:stream>/": "public report form: never shows a case; a POST files a new report",
+    "portal/new/<str:choice>/": "public report form: never shows a case; a POST files a new report",
     "portal/regions/": "public portal's town/village picker: region names only",
 }
 # Static files are served by WhiteNoise's middleware, not by URL patterns: there is nothing to skip.

@@ -20,7 +20,15 @@ def submit(request, payload: s.PublicReportIn):
     return Status(201, {"receipt": code})
 
 
-@router.post("/reports/lookup", summary="凭查询码查看办理状态和答复")
+@router.post(
+    "/reports/lookup",
+    summary="凭查询码查看办理状态和答复",
+    description=(
+        "事项办结（含不予受理）后另有 `result`：`outcome`（办理结果代码，不予受理为 `rejected`）、"
+        "`outcome_label`、`summary`（当场答复或办理情况，当事人个人信息已遮盖）、`finished_at`，"
+        "不予受理时还有 `advice`（告知的正确渠道）。已合并的事项显示所并入事项的结果；办理中没有 `result`。"
+    ),
+)
 def lookup(request, payload: s.LookupIn):
     return public.public_view(public.receipt_for(request, payload.receipt))
 

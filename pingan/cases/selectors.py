@@ -224,6 +224,12 @@ def case_timeline(case: Case) -> list[CaseEvent]:
     return list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
 
 
+def last_event(case: Case, action: str) -> CaseEvent | None:
+    """The latest `action` event of a case already found: what a step recorded, such as a rejection's
+    reason and the channel the reporter was told to use (kept only in the event)."""
+    return CaseEvent.objects.filter(case=case, action=action).order_by("-at", "-id").first()
+
+
 def case_events(user, number: str) -> list[CaseEvent]:
     case = Case.objects.visible_to(user).filter(number=number).only("pk").first()
     if case is None:

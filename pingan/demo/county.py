@@ -49,6 +49,7 @@ COUNTY_UNITS = [
     ("XFDD", "示范县消防救援大队", "department"),
 ]
 # Which county unit leads each category county-wide; "town:centre" / "town:judicial" route to the town's own.
+# A subcategory not listed has no rule of its own: it goes where its parent goes (rules.suggest_lead_unit).
 DEFAULT_ROUTES = {
     "dispute": "town:judicial",
     "petition": "XFJ",
@@ -72,6 +73,8 @@ CATEGORY_ROUTES = {
     "H06": "ZJJ",
     "H07": "XFDD",
     "H08": "YJJ",
+    # Disputes reported by the public (a request subtree): the town's 司法所 mediates them first.
+    "R06": "town:judicial",
 }
 ROLE_USERS = [
     "dispatcher",
@@ -157,7 +160,11 @@ def build_county(towns: int = 12, villages_per_town: int = 17, grids_per_village
 def _routing(c: County) -> None:
     rules = []
     for cat in Category.objects.all():
-        target = CATEGORY_ROUTES.get(cat.code) or DEFAULT_ROUTES.get(cat.stream, "ZZZX")
+        target = CATEGORY_ROUTES.get(cat.code)
+        if target is None and cat.parent_id is None:
+            target = DEFAULT_ROUTES.get(cat.stream, "ZZZX")
+        if target is None:
+            continue
         if target.startswith("town:"):
             kind = target.split(":")[1]
             rules += [RoutingRule(category=cat, region=t, lead_unit=c.town_unit(t, kind)) for t in c.towns]

@@ -13,6 +13,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import F
@@ -118,24 +119,26 @@ class Context:
         self.county, self.now = county, now
         self.cal = get_calendar()
         today = now.astimezone(LOCAL).date()
-        # Stream defaults only (category None), like rules.time_limit falls back to.
-        self.limits = {
-            (r.stream, r.severity, r.step): {
+        # By (category, or None for the stream's default; stream; severity; step), as rules.time_limit reads.
+        self.limits: dict[tuple[int | None, str, str, str], dict[str, Any]] = {
+            (r.category_id, r.stream, r.severity, r.step): {
                 "amount": r.amount,
                 "unit": r.unit,
                 "max_extension_days": r.max_extension_days,
             }
-            for r in TimeLimitRule.objects.filter(effective_on(today), category__isnull=True)
+            for r in TimeLimitRule.objects.filter(effective_on(today))
         }
         self.routes = {
             (r.category_id, r.region_id): r.lead_unit_id
             for r in RoutingRule.objects.filter(effective_on(today), lead_unit__active=True)
         }
+        # Top-level categories by stream and the children of each: a case picks one, then perhaps a child.
         self.categories: dict[str, list[Category]] = defaultdict(list)
+        self.children: dict[int, list[Category]] = defaultdict(list)
         self.parents: dict[int, int | None] = {}
         self.default_lead: dict[int, int | None] = {}
         for cat in Category.objects.filter(active=True).order_by("stream", "sort", "code"):
-            self.categories[cat.stream].append(cat)
+            (self.children[cat.parent_id] if cat.parent_id else self.categories[cat.stream]).append(cat)
             self.parents[cat.pk], self.default_lead[cat.pk] = cat.parent_id, cat.default_lead_unit_id
         self.unit_code = dict(Unit.objects.values_list("pk", "code"))
         self.users = dict(county.users)
@@ -178,22 +181,31 @@ class Context:
     def head_of(self, unit_id: int | None) -> User | None:
         return self.heads.get(unit_id) if unit_id else None
 
-    def limit(self, stream: str, severity: str, step: str) -> dict:
-        return self.limits.get((stream, severity, step)) or self.limits.get((stream, "", step)) or {}
+    def limit(self, case: Case, step: str) -> dict:
+        """As rules.time_limit: the category, then its ancestors, then the stream; severity first."""
+        for cid in [*self.chain(case.category_id), None]:
+            for severity in (case.severity, ""):
+                if found := self.limits.get((cid, case.stream, severity, step)):
+                    return found
+        return {}
+
+    def chain(self, category_id: int | None) -> list[int]:
+        chain, cid = [], category_id
+        while cid:
+            chain.append(cid)
+            cid = self.parents.get(cid)
+        return chain
 
     def due(self, start: datetime, limit: dict) -> datetime | None:
         return self.cal.add(start, limit["amount"], limit["unit"]) if limit else None
 
     def resolve_days(self, stream: str) -> float:
-        limit = self.limit(stream, "", "resolve")
+        limit = self.limits.get((None, stream, "", "resolve"))
         return limit["amount"] * DAYS_PER_UNIT.get(limit["unit"], 1) if limit else 30.0
 
     def route(self, case: Case) -> int | None:
         """As rules.suggest_lead_unit: the longest region prefix wins, then the deepest category."""
-        chain, cid = [], case.category_id
-        while cid:
-            chain.append(cid)
-            cid = self.parents.get(cid)
+        chain = self.chain(case.category_id)
         for length in (15, 12, 9, 6):
             if length <= len(case.region_id):
                 for cid in chain:
@@ -287,6 +299,8 @@ def _new_case(ctx: Context, rng: random.Random, reported_at: datetime, forced: s
     county = ctx.county
     stream = pick(rng, STREAM_WEIGHTS)
     category = rng.choice(ctx.categories[stream]) if ctx.categories[stream] else None
+    if category and ctx.children[category.pk]:
+        category = rng.choice(ctx.children[category.pk])
     channel = pick(rng, CHANNELS[stream])
     if category and category.code in texts.RURAL and ctx.rural_towns:
         town = rng.choice(ctx.rural_towns)
@@ -328,7 +342,7 @@ def _new_case(ctx: Context, rng: random.Random, reported_at: datetime, forced: s
     if rng.random() < 0.8:
         case.lat = Decimal(f"{CENTRE[0] + (town_index % 4 - 1.5) * 0.06 + rng.uniform(-0.02, 0.02):.6f}")
         case.lng = Decimal(f"{CENTRE[1] + (town_index // 4 - 1) * 0.07 + rng.uniform(-0.02, 0.02):.6f}")
-    case.accept_due = ctx.due(reported_at, ctx.limit(stream, severity, "accept"))
+    case.accept_due = ctx.due(reported_at, ctx.limit(case, "accept"))
     h = History(ctx, case, rng, forced)
     h.reporter, h.parties = _people(rng, case, spot["home"], names, words["company"])
     age = (ctx.now - reported_at) / timedelta(days=1) / ctx.resolve_days(stream)

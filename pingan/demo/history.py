@@ -153,7 +153,7 @@ class History:
 
     def _due(self, step: str, start: datetime | None = None) -> datetime | None:
         c = self.case
-        return self.ctx.due(start or self.t, self.ctx.limit(c.stream, c.severity, step))
+        return self.ctx.due(start or self.t, self.ctx.limit(c, step))
 
     def status_at(self, t: datetime) -> str:
         status = ""
@@ -240,7 +240,7 @@ class History:
         c = self.case
         self._at(self._share(self._span(c.accept_due)))
         c.accepted_at = self.t
-        c.resolve_limit = self.ctx.limit(c.stream, c.severity, "resolve")
+        c.resolve_limit = self.ctx.limit(c, "resolve")
         c.resolve_due = self.ctx.due(self.t, c.resolve_limit)
         data = {"note": "", "resolve_due": c.resolve_due}
         if c.stream == "hazard" and c.severity == Case.Severity.MAJOR:

@@ -22,6 +22,7 @@ from pingan.core.errors import DomainError, invalid
 from pingan.core.validation import validate
 from pingan.regions.models import Region
 
+from . import answers
 from . import schemas as s
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand has no look-alikes.
@@ -115,14 +116,26 @@ def receipt_for(request, typed: str) -> Receipt:
 # ---------------------------------------------------------------- actions
 
 
-def county_region() -> Region:
+def _county() -> Region | None:
     region = None
     if settings.COUNTY_CODE:
         region = Region.objects.filter(code=settings.COUNTY_CODE).first()
-    region = region or Region.objects.filter(parent__isnull=True).order_by("code").first()
+    return region or Region.objects.filter(parent__isnull=True).order_by("code").first()
+
+
+def county_region() -> Region:
+    region = _county()
     if region is None:
         raise DomainError("not_configured", "系统尚未配置行政区划，暂不能受理。", status=503)
     return region
+
+
+def county_name() -> str:
+    """Who the public is writing to: `PINGAN_COUNTY_NAME`, else the county region's name."""
+    if settings.COUNTY_NAME:
+        return settings.COUNTY_NAME
+    region = _county()
+    return region.name if region else ""
 
 
 def _title(description: str) -> str:
@@ -186,7 +199,8 @@ def _region(code: str | None) -> Region:
 
 
 def public_view(receipt: Receipt) -> dict:
-    """What the holder of a receipt may see: status and the conversation, nothing internal."""
+    """What the holder of a receipt may see: status, the conversation and, once the case has ended
+    with an answer, that answer as `result`; nothing internal."""
     case = receipt.case
     messages = [
         {
@@ -197,7 +211,7 @@ def public_view(receipt: Receipt) -> dict:
         }
         for m in case.public_messages.all()
     ]
-    return {
+    view = {
         "stream": case.stream,
         "stream_label": case.get_stream_display(),
         "category": case.category.name if case.category else "",
@@ -209,6 +223,10 @@ def public_view(receipt: Receipt) -> dict:
         "rated": receipt.feedback_at is not None,
         "can_message": case.status != Status.ARCHIVED,
     }
+    result = answers.closing_answer(case)
+    if result is not None:
+        view["result"] = result
+    return view
 
 
 def give_feedback(receipt: Receipt, payload: dict | s.PublicFeedbackIn) -> None:

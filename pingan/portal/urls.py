@@ -6,7 +6,7 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("new/<str:stream>/", views.report, name="report"),
+    path("new/<str:choice>/", views.report, name="report"),
     path("r/", views.track, name="track"),
     path("regions/", views.region_options, name="regions"),
 ]

@@ -8,22 +8,23 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from pingan.cases.models import Category, RetentionPolicy
+from pingan.cases.models import RetentionPolicy
 from pingan.cases.views.params import form_payload
 from pingan.core.errors import DomainError
-from pingan.portal import public
+from pingan.portal import answers, choices, public
 from pingan.regions.models import Region
 
-STREAMS = {
-    "request": ("反映诉求", "咨询、求助、投诉、建议，如噪音扰民、拖欠工资、公共设施损坏"),
-    "hazard": ("报告安全隐患", "如消防通道堵塞、燃气泄漏、危房、道路塌陷、违规施工"),
-    "tip": ("举报违法犯罪线索", "涉黑涉恶、黄赌毒、欺行霸市等；可以匿名，线索严格保密"),
-}
 FORM_FIELDS = ("category", "description", "region", "address", "lat", "lng", "name", "phone")
 
 
+def _page(request, template: str, context: dict):
+    """Every portal page names the county the resident is writing to."""
+    return render(request, template, {"county": public.county_name(), **context})
+
+
 def home(request):
-    return render(request, "portal/home.html", {"streams": STREAMS})
+    offered = choices.offered()
+    return _page(request, "portal/home.html", {"choices": offered, "topics": choices.introduction(offered)})
 
 
 def _retention_years(stream: str) -> str:
@@ -33,10 +34,15 @@ def _retention_years(stream: str) -> str:
     return f"{days // 365} 年" if days % 365 == 0 else f"{days} 天"
 
 
-def _payload(stream: str, post) -> dict:
+def _anonymous(choice: choices.Choice, post) -> bool:
+    return post.get("anonymous", "no" if choice.named else "yes") != "no"
+
+
+def _payload(choice: choices.Choice, post) -> dict:
     payload = form_payload(post, FORM_FIELDS)
-    payload["stream"] = stream
-    payload["anonymous"] = post.get("anonymous", "yes") != "no"
+    payload["stream"] = choice.stream
+    payload["category"] = choices.category_code(choice, post.get("category", ""))
+    payload["anonymous"] = _anonymous(choice, post)
     if payload["anonymous"]:
         payload.pop("name", None)
         payload.pop("phone", None)
@@ -44,31 +50,32 @@ def _payload(stream: str, post) -> dict:
 
 
 @never_cache
-def report(request, stream: str):
-    if stream not in STREAMS:
+def report(request, choice: str):
+    chosen = choices.find(choice)
+    if chosen is None:
         raise Http404
     error = None
     if request.method == "POST":
         try:
             public.guard_submission(request)
             files = [(f.name or "照片", f.read()) for f in request.FILES.getlist("photos")]
-            _, code = public.submit_report(_payload(stream, request.POST), files)
+            case, code = public.submit_report(_payload(chosen, request.POST), files)
         except DomainError as e:
             error = e
         else:
-            return render(request, "portal/receipt.html", {"code": code, "stream": STREAMS[stream][0]})
+            receipt = {"code": code, "response": answers.first_response(case)}
+            return _page(request, "portal/receipt.html", receipt)
     context = {
-        "stream": stream,
-        "title": STREAMS[stream][0],
-        "hint": STREAMS[stream][1],
-        "categories": Category.objects.filter(stream=stream, active=True).order_by("sort", "code"),
+        "choice": chosen,
+        "stream": chosen.stream,
+        "categories": choices.categories(chosen),
         "towns": Region.objects.filter(parent=public.county_region()).order_by("code"),
-        "keep": _retention_years(stream),
+        "keep": _retention_years(chosen.stream),
         "values": request.POST,
-        "anonymous": request.POST.get("anonymous", "yes") != "no",
+        "anonymous": _anonymous(chosen, request.POST),
         "error": error,
     }
-    response = render(request, "portal/report.html", context)
+    response = _page(request, "portal/report.html", context)
     return error.answer(response) if error else response
 
 
@@ -76,13 +83,13 @@ def report(request, stream: str):
 def track(request):
     """Look a report up by receipt, read the replies, rate the outcome, add a message."""
     if request.method != "POST":
-        return render(request, "portal/lookup.html", {})
+        return _page(request, "portal/lookup.html", {})
     typed = request.POST.get("receipt", "")
     op = request.POST.get("op", "lookup")
     try:
         receipt = public.receipt_for(request, typed)
     except DomainError as e:
-        return e.answer(render(request, "portal/lookup.html", {"error": e}))
+        return e.answer(_page(request, "portal/lookup.html", {"error": e}))
     error = done = None
     try:
         if op == "feedback":
@@ -95,7 +102,7 @@ def track(request):
     except DomainError as e:
         error = e
     context = {"view": public.public_view(receipt), "receipt": typed, "error": error, "done": done, "op": op}
-    response = render(request, "portal/track.html", context)
+    response = _page(request, "portal/track.html", context)
     return error.answer(response) if error else response
 
 

@@ -26,7 +26,14 @@ def test_pages_fit_the_screen(new_page, live_server, live_county, viewport):
         assert width <= viewport["width"], (path, width)
 
 
-PORTAL_PAGES = ("/portal/", "/portal/new/request/", "/portal/new/hazard/", "/portal/new/tip/", "/portal/r/")
+PORTAL_PAGES = (
+    "/portal/",
+    "/portal/new/dispute/",
+    "/portal/new/request/",
+    "/portal/new/hazard/",
+    "/portal/new/tip/",
+    "/portal/r/",
+)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, WALL], ids=["360px", "1920px"])

@@ -1,5 +1,6 @@
 """The public on a phone: an anonymous hazard report with a photo, the receipt, a reply from the
-dispatcher, and the reporter reading it and rating the outcome (issue 4's acceptance path)."""
+dispatcher, and the reporter reading it and rating the outcome (issue 4's acceptance path); a dispute
+reported by name, answered on the spot, and the answer read and rated under 办理结果 (issue 10)."""
 
 import io
 import re
@@ -7,8 +8,10 @@ import re
 from PIL import Image
 from playwright.sync_api import expect
 
-from pingan.cases.models import Case
+from pingan.cases import actions
+from pingan.cases.models import Case, FollowUp
 
+from ..conftest import Api
 from .conftest import PHONE, login, snap
 from .test_lifecycle import act, open_case
 
@@ -87,7 +90,8 @@ def test_anonymous_hazard_to_receipt_reply_and_rating(new_page, live_server, liv
     phone.get_by_role("button", name="查询").click()
     expect(phone.locator("[data-status]")).to_have_text("已办结")
     expect(phone.locator("ol.conversation")).to_contain_text("已通知燃气公司抢修，今天下午到场。")
-    assert "燃气公司已更换受损管段" not in phone.content()  # internal summary stays internal
+    expect(phone.locator("[data-result]")).to_contain_text("问题已解决")
+    expect(phone.locator("[data-result]")).to_contain_text("燃气公司已更换受损管段。")
     assert code not in phone.url and fits(phone)
     phone.get_by_label("满意", exact=True).check()
     phone.get_by_label("已解决").check()
@@ -99,3 +103,62 @@ def test_anonymous_hazard_to_receipt_reply_and_rating(new_page, live_server, liv
 
     open_case(staff, live_server, case.number)
     expect(staff.locator("#h-follow").locator("..")).to_contain_text("反映人评价 · 满意")
+
+
+def test_a_dispute_answered_on_the_spot_is_read_and_rated_under_its_result(
+    new_page, live_server, live_county
+):
+    phone = new_page(viewport=PHONE)
+    phone.goto(live_server.url + "/portal/")
+    expect(phone.locator("main > p").first).to_contain_text("矛盾纠纷")
+    expect(phone.locator("header .brand")).to_contain_text("示范县综治中心")
+    phone.get_by_role("link", name=re.compile("调解矛盾纠纷")).click()
+    phone.get_by_label("类别").select_option(label="邻里纠纷")
+    phone.get_by_label("情况描述").fill("邻居家空调外机正对我家卧室窗户，噪音大、滴水，多次商量没结果。")
+    expect(phone.get_by_label("实名反映")).to_be_checked()
+    phone.get_by_label("姓名（实名时必填）").fill("赵小兰")
+    phone.get_by_label("联系电话").fill("13700001111")
+    assert fits(phone)
+    phone.get_by_role("button", name="提交").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("示范县综治中心已收到您的反映")
+    expect(phone.locator("[data-response]")).to_contain_text("我们将在 2 个工作小时内受理")
+    code = phone.locator("[data-receipt]").inner_text().strip()
+    assert fits(phone)
+    snap(phone, "portal-dispute-receipt")
+
+    # The centre answers on the spot, through the same actions the case page uses.
+    case = Case.objects.get(channel="portal")
+    assert (case.stream, case.category.code) == ("request", "R0601")
+    dispatcher = live_county.users["dispatcher"]
+    actions.perform(dispatcher, case.number, "reply", {"text": "已收到，明天上午由社区调解员联系您。"})
+    actions.perform(dispatcher, case.number, "accept", {"note": "内部：两户此前已调解过一次"})
+    answer = "经社区调解员现场协调，邻居同意将空调外机移至侧墙并加装接水管，赵小兰对方案表示认可。"
+    actions.perform(dispatcher, case.number, "answer", {"summary": answer, "outcome": "resolved"})
+
+    phone.goto(live_server.url + "/portal/r/")
+    phone.get_by_label("查询码").fill(code)
+    phone.get_by_role("button", name="查询").click()
+    result = phone.locator("[data-result]")
+    expect(result.get_by_role("heading", name="办理结果")).to_be_visible()
+    expect(result).to_contain_text("问题已解决")
+    expect(result).to_contain_text("邻居同意将空调外机移至侧墙并加装接水管，赵**对方案表示认可。")
+    expect(phone.locator("main")).not_to_contain_text("内部")
+    expect(phone.locator("main")).not_to_contain_text("周受理")
+    assert fits(phone)
+    snap(phone, "portal-dispute-result")
+    phone.get_by_label("基本满意").check()
+    phone.get_by_label("已解决").check()
+    phone.get_by_label("意见建议（可不填）").fill("调解员很耐心")
+    phone.get_by_role("button", name="提交评价").click()
+    expect(phone.locator("p.msg.success")).to_contain_text("感谢您的评价")
+    expect(result).to_contain_text("问题已解决")  # the answer stays in view after rating
+
+    rating = FollowUp.objects.get(case=case)
+    assert (rating.satisfaction, rating.resolved, rating.note, rating.by) == (
+        "basically",
+        True,
+        "调解员很耐心",
+        None,
+    )
+    detail = Api(dispatcher).get(f"/cases/{case.number}")[1]
+    assert [(f["satisfaction"], f["by_public"]) for f in detail["follow_ups"]] == [("basically", True)]

@@ -18,7 +18,7 @@ from ..rules import suggest_lead_unit
 from ..serializers import case_out, events_out
 from ..workflow import TRANSITIONS, may_reveal
 from .display import running_clocks
-from .forms import ACTION_FIELDS, DANGER, payload_from
+from .forms import ACTION_FIELDS, DANGER, fields_for, payload_from
 from .uploads import atomic_with_uploads
 
 
@@ -36,7 +36,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
         {
             "name": name,
             "label": TRANSITIONS[name].label,
-            "fields": ACTION_FIELDS[name],
+            "fields": fields_for(name, has_receipt=case.has_receipt),
             "danger": name in DANGER,
             "open": name == failed,
             "error": error if name == failed else None,

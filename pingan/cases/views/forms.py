@@ -2,7 +2,7 @@
 action's payload. Validation itself stays in the action schemas (schemas.py), shared with the API."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.http import QueryDict
@@ -102,6 +102,26 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
         REASON,
     ),
 }
+
+# What the reporter reads with their receipt as the closing answer (pingan.portal.answers); the form
+# says so on cases that have one.
+FOR_REPORTER = {
+    ("answer", "summary"),
+    ("resolve", "summary"),
+    ("reject", "reason"),
+    ("reject", "channel_advice"),
+}
+FOR_REPORTER_HINT = "反映人凭查询码可以看到这段话：写明办理结果，不写内部意见和他人个人信息。"
+
+
+def fields_for(action: str, *, has_receipt: bool) -> tuple[Field, ...]:
+    fields = ACTION_FIELDS[action]
+    if not has_receipt:
+        return fields
+    return tuple(
+        replace(f, hint=FOR_REPORTER_HINT) if (action, f.name) in FOR_REPORTER else f for f in fields
+    )
+
 
 # Actions whose button reads as a warning (they end or undo something).
 DANGER = {"reject", "withdraw", "merge", "check_fail", "reopen", "request_return"}
