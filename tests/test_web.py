@@ -228,7 +228,7 @@ def test_intake_with_a_bad_phone_writes_nothing(county, web):
     before = Case.objects.count()
     body = {**_form(county), "reporter_name": "李四", "reporter_phone": "12345"}
     r = web("dispatcher").post("/cases/new/", body)
-    assert r.status_code == 400 and "电话号码格式不正确" in _text(r) and "反映人 电话" in _text(r)
+    assert r.status_code == 400 and "电话号码格式不正确" in _text(r) and "反映人 联系电话" in _text(r)
     assert Case.objects.count() == before
 
 
