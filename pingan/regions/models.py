@@ -6,6 +6,8 @@ from django.db.models import Q
 
 CODE_LENGTHS = {6: "county", 9: "town", 12: "village", 15: "grid"}
 MAX_CODE_LENGTH = 15
+BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
+MAX_BOUNDARY_POINTS = 20_000
 
 
 def subtree_q(relation: str, code: str) -> Q:
@@ -36,6 +38,14 @@ class Region(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    # Optional outline, for the small locator on a case page. Same coordinate system as cases' lat/lng.
+    boundary = models.JSONField(
+        "边界（GeoJSON）",
+        null=True,
+        blank=True,
+        help_text="可不填。GeoJSON 几何对象：Polygon 或 MultiPolygon，坐标为 [经度, 纬度]，"
+        "与案件坐标同一坐标系。填写后案件页以此画出所在乡镇（街道）的位置示意。",
+    )
 
     class Meta:
         verbose_name = "行政区划"
@@ -56,6 +66,38 @@ class Region(models.Model):
             raise ValidationError({"parent": "下级区划的代码应以上级区划代码开头。"})
         if self.parent_id and len(self.parent_id) + 3 != len(self.code):
             raise ValidationError({"parent": "上级区划应恰好高一级。"})
+        if self.boundary is not None:
+            problem = boundary_problem(self.boundary)
+            if problem:
+                raise ValidationError({"boundary": problem})
+
+
+def boundary_rings(geometry) -> list[list[tuple[float, float]]]:
+    """The (lng, lat) rings of a Polygon or MultiPolygon: outer rings and holes alike."""
+    if not isinstance(geometry, dict) or geometry.get("type") not in BOUNDARY_TYPES:
+        return []
+    polygons = geometry.get("coordinates") or []
+    if geometry["type"] == "Polygon":
+        polygons = [polygons]
+    return [[(float(p[0]), float(p[1])) for p in ring] for polygon in polygons for ring in polygon]
+
+
+def boundary_problem(geometry) -> str:
+    """What is wrong with an outline, in words for the admin; "" when it is usable."""
+    if not isinstance(geometry, dict) or geometry.get("type") not in BOUNDARY_TYPES:
+        return "应为 GeoJSON 几何对象，type 为 Polygon 或 MultiPolygon。"
+    try:
+        rings = boundary_rings(geometry)
+    except (TypeError, ValueError, IndexError, KeyError):
+        return "coordinates 格式不正确：每个点应为 [经度, 纬度] 两个数。"
+    if not rings or any(len(ring) < 4 for ring in rings):
+        return "每个环至少 4 个点（首尾相同）。"
+    points = [p for ring in rings for p in ring]
+    if len(points) > MAX_BOUNDARY_POINTS:
+        return f"点数过多（{len(points)}），请简化到 {MAX_BOUNDARY_POINTS} 个点以内。"
+    if any(not (-180 <= lng <= 180 and -90 <= lat <= 90) for lng, lat in points):
+        return "经度应在 -180～180、纬度应在 -90～90 之间。"
+    return ""
 
 
 class Unit(models.Model):
