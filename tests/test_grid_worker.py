@@ -13,7 +13,7 @@ from pingan.cases.models import Case
 from pingan.cases.rules import due_from
 from pingan.cases.views.locator import town_locator
 from pingan.demo.county import town_centre
-from pingan.regions.models import Region, boundary_rings
+from pingan.regions.models import Region, RegionOutline, boundary_rings
 
 from .conftest import Api
 
@@ -92,7 +92,7 @@ def test_the_case_page_shows_coordinates_and_the_town_with_a_dot(county, web):
 def test_without_an_outline_or_coordinates_the_page_says_what_it_knows(county, web):
     plain = _report(county, web, "井盖松动")
     assert "<dt>坐标</dt>" not in _text(web("grid_worker").get(f"/cases/{plain.number}/"))
-    Region.objects.filter(code=county.towns[0].code).update(boundary=None)
+    RegionOutline.objects.filter(region_id=county.towns[0].code).delete()
     located = _report(county, web, "井盖缺失", lat="30.912345", lng="117.812345")
     html = _text(web("grid_worker").get(f"/cases/{located.number}/"))
     assert "纬度 30.91235，经度 117.81235" in html and "<svg" not in html
@@ -112,40 +112,59 @@ def test_the_locator_fits_the_town_and_the_dot_in_its_drawing(county):
 
 
 def test_an_outline_is_checked_before_it_is_kept(county, web):
-    region = Region.objects.get(code=county.towns[0].code)
+    town = Region.objects.get(code=county.towns[0].code)
     too_few = [[[117.8, 30.9], [117.9, 30.9], [117.8, 30.9]]]
+    open_ring = [[[117.8, 30.9], [117.9, 30.9], [117.9, 31], [117.8, 31]]]
     off_the_globe = [[[217.8, 30.9], [117.9, 30.9], [117.9, 31], [217.8, 30.9]]]
     bad_outlines = [
         {"type": "Point", "coordinates": [117.8, 30.9]},
         {"type": "Polygon", "coordinates": too_few},
+        {"type": "Polygon", "coordinates": open_ring},
         {"type": "Polygon", "coordinates": off_the_globe},
         {"type": "Polygon", "coordinates": [["x", "y", "z", "w"]]},
+        "not even an object",
     ]
     for bad in bad_outlines:
-        region.boundary = bad
         with pytest.raises(ValidationError) as refused:
-            region.full_clean()
-        assert "boundary" in refused.value.message_dict
+            RegionOutline(region=town, geometry=bad).full_clean(validate_unique=False)
+        assert "geometry" in refused.value.message_dict
     triangle = [[117.8, 30.9], [117.9, 30.9], [117.9, 31.0], [117.8, 30.9]]
-    region.boundary = {"type": "MultiPolygon", "coordinates": [[triangle]]}
-    region.full_clean()
+    RegionOutline(region=town, geometry={"type": "MultiPolygon", "coordinates": [[triangle]]}).full_clean(
+        validate_unique=False
+    )
 
+
+def test_the_admin_edits_a_towns_outline_and_the_audit_log_keeps_it(county, web):
+    town = Region.objects.get(code=county.towns[2].code)
+    RegionOutline.objects.filter(region=town).delete()
     admin = web("admin")
-    url = f"/admin/regions/region/{region.code}/change/"
-    form = {"code": region.code, "name": region.name, "parent": county.code}
-    r = admin.post(url, {**form, "boundary": '{"type": "Point", "coordinates": [117.8, 30.9]}'})
+    url = f"/admin/regions/region/{town.code}/change/"
+    assert admin.get(url).status_code == 200
+    form = {
+        "code": town.code,
+        "name": town.name,
+        "parent": county.code,
+        "outline-TOTAL_FORMS": "1",
+        "outline-INITIAL_FORMS": "0",
+        "outline-MIN_NUM_FORMS": "0",
+        "outline-MAX_NUM_FORMS": "1",
+        "outline-0-region": town.code,
+    }
+    r = admin.post(url, {**form, "outline-0-geometry": '{"type": "Point", "coordinates": [117.8, 30.9]}'})
     assert r.status_code == 200 and "Polygon 或 MultiPolygon" in _text(r)
+    assert not RegionOutline.objects.filter(region=town).exists()
     square = (
         '{"type": "Polygon", "coordinates": [[[117.7, 30.8], [117.8, 30.8], [117.8, 30.9], [117.7, 30.8]]]}'
     )
-    assert admin.post(url, {**form, "boundary": square}).status_code == 302
-    assert Region.objects.get(code=region.code).boundary["type"] == "Polygon"
-    entry = AuditEntry.objects.filter(action="config.change", object_id=region.code).latest("id")
-    assert "boundary" in entry.data["changes"]
+    r = admin.post(url, {**form, "outline-0-geometry": square})
+    assert r.status_code == 302, _text(r)
+    assert RegionOutline.objects.get(region=town).geometry["type"] == "Polygon"
+    entry = AuditEntry.objects.filter(action="config.create", object_id=town.code).latest("id")
+    assert "geometry" in entry.data["changes"]
 
 
 def test_the_demo_county_towns_have_outlines_around_their_cases(county):
-    ring = boundary_rings(Region.objects.get(code=county.towns[1].code).boundary)[0]
+    ring = boundary_rings(RegionOutline.objects.get(region_id=county.towns[1].code).geometry)[0]
     lat, lng = town_centre(1)
     assert ring[0] == ring[-1] and len(ring) > 8
     assert min(p[0] for p in ring) < lng - 0.02 and max(p[0] for p in ring) > lng + 0.02

@@ -176,3 +176,17 @@ def test_a_refused_value_keeps_the_rest_of_the_form(county, web):
     assert re.search(rf'<option value="{town.code}" selected>', html)
     assert re.search(rf'<option value="{village.code}" selected>', html)
     assert 'value="王五"' in html and '<option value="respondent" selected>' in html
+
+
+def test_typed_coordinates_are_kept_to_six_decimals_and_nonsense_is_named(county, web):
+    village = county.villages[county.towns[0].code][0]
+    form = {"stream": "request", "title": "路灯不亮", "region": [village.code[:9], village.code, ""]}
+    page = web("dispatcher")
+    r = page.post("/cases/new/", {**form, "lat": "30.91234567", "lng": "117.8123456"})
+    assert r.status_code == 302
+    case = Case.objects.get(title="路灯不亮")
+    assert case.lat == Decimal("30.912346") and case.lng == Decimal("117.812346")
+    for lat in ("北纬30度", "NaN", "1e999", "95"):
+        r = page.post("/cases/new/", {**form, "lat": lat, "lng": "117.8"})
+        assert r.status_code == 400, lat
+        assert '<a href="#i-lat">纬度：' in _text(r)

@@ -13,7 +13,7 @@ from django.db import transaction
 from pingan.accounts.actions import NewAccount, create_accounts
 from pingan.accounts.models import User
 from pingan.cases.models import Category, RoutingRule
-from pingan.regions.models import CODE_LENGTHS, Region, Unit
+from pingan.regions.models import CODE_LENGTHS, Region, RegionOutline, Unit
 
 COUNTY_CODE = "990122"
 COUNTY_NAME = "示范县"
@@ -138,9 +138,8 @@ def build_county(towns: int = 12, villages_per_town: int = 17, grids_per_village
         regions.append(Region(code=code, name=name, parent=parent, level=CODE_LENGTHS[len(code)]))
         return regions[-1]
 
-    for index, (serial, name) in enumerate(TOWNS[:towns]):
+    for serial, name in TOWNS[:towns]:
         town = region(COUNTY_CODE + serial, name, county)
-        town.boundary = town_outline(index)
         c.towns.append(town)
         c.villages[town.code] = []
         is_street = serial < "100"
@@ -153,6 +152,9 @@ def build_county(towns: int = 12, villages_per_town: int = 17, grids_per_village
                 for g in range(grids_per_village)
             ]
     Region.objects.bulk_create(regions)  # parents come before their children
+    RegionOutline.objects.bulk_create(
+        RegionOutline(region=town, geometry=town_outline(i)) for i, town in enumerate(c.towns)
+    )
     units: list[Unit] = []
 
     def unit(key: str, code: str, name: str, kind: str, where: Region, parent: Unit | None = None) -> Unit:

@@ -38,14 +38,6 @@ class Region(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    # Optional outline, for the small locator on a case page. Same coordinate system as cases' lat/lng.
-    boundary = models.JSONField(
-        "边界（GeoJSON）",
-        null=True,
-        blank=True,
-        help_text="可不填。GeoJSON 几何对象：Polygon 或 MultiPolygon，坐标为 [经度, 纬度]，"
-        "与案件坐标同一坐标系。填写后案件页以此画出所在乡镇（街道）的位置示意。",
-    )
 
     class Meta:
         verbose_name = "行政区划"
@@ -66,10 +58,32 @@ class Region(models.Model):
             raise ValidationError({"parent": "下级区划的代码应以上级区划代码开头。"})
         if self.parent_id and len(self.parent_id) + 3 != len(self.code):
             raise ValidationError({"parent": "上级区划应恰好高一级。"})
-        if self.boundary is not None:
-            problem = boundary_problem(self.boundary)
-            if problem:
-                raise ValidationError({"boundary": problem})
+
+
+class RegionOutline(models.Model):
+    """A region's outline, for the small locator on a case page. Kept apart from the region row, so
+    that the many reads and joins of regions never carry a surveyed polygon of thousands of points."""
+
+    region = models.OneToOneField(
+        Region, verbose_name="区划", primary_key=True, on_delete=models.CASCADE, related_name="outline"
+    )
+    geometry = models.JSONField(
+        "边界（GeoJSON）",
+        help_text="GeoJSON 几何对象：Polygon 或 MultiPolygon，坐标为 [经度, 纬度]，与案件坐标同一坐标系。"
+        "乡镇（街道）填写后，案件页以此画出位置示意。",
+    )
+
+    class Meta:
+        verbose_name = "区划边界"
+        verbose_name_plural = "区划边界"
+
+    def __str__(self) -> str:
+        return f"{self.region_id} 边界"
+
+    def clean(self):
+        problem = boundary_problem(self.geometry)
+        if problem:
+            raise ValidationError({"geometry": problem})
 
 
 def boundary_rings(geometry) -> list[list[tuple[float, float]]]:
@@ -90,8 +104,8 @@ def boundary_problem(geometry) -> str:
         rings = boundary_rings(geometry)
     except (TypeError, ValueError, IndexError, KeyError):
         return "coordinates 格式不正确：每个点应为 [经度, 纬度] 两个数。"
-    if not rings or any(len(ring) < 4 for ring in rings):
-        return "每个环至少 4 个点（首尾相同）。"
+    if not rings or any(len(ring) < 4 or ring[0] != ring[-1] for ring in rings):
+        return "每个环至少 4 个点，且首尾两点相同（闭合）。"
     points = [p for ring in rings for p in ring]
     if len(points) > MAX_BOUNDARY_POINTS:
         return f"点数过多（{len(points)}），请简化到 {MAX_BOUNDARY_POINTS} 个点以内。"

@@ -1,6 +1,7 @@
 """登记: staff entry of a new case (walk-in, hotline, letter…), through the same action as the API."""
 
 import re
+from contextlib import suppress
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -66,6 +67,10 @@ def payload_from(post) -> dict:
     payload = form_payload(post, CASE_FIELDS)
     if "occurred_at" in payload and len(payload["occurred_at"]) <= 16:
         payload["occurred_at"] += ":00+08:00"
+    for name in ("lat", "lng"):  # typed by hand: keep the six decimals a case stores
+        if name in payload:
+            with suppress(InvalidOperation):  # not a number: the schema says so
+                payload[name] = str(Decimal(payload[name]).quantize(Decimal("0.000001")))
     payload["is_group"] = "is_group" in post
     if post.get("reporter_anonymous"):
         payload["reporter"] = {"anonymous": True}

@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pingan.regions.models import Region, boundary_problem, boundary_rings
+from pingan.regions.models import RegionOutline, boundary_problem, boundary_rings
 
 SIZE = 220  # the longer side of the drawing, in SVG units
 PAD = 10
@@ -26,10 +26,10 @@ def town_locator(region_code: str, lat: Decimal | None, lng: Decimal | None) -> 
     """The locator of a case located at (lat, lng) in `region_code`, when its town has an outline."""
     if lat is None or lng is None or len(region_code) < 9:
         return None
-    town = Region.objects.filter(code=region_code[:9]).values("name", "boundary").first()
-    if town is None or town["boundary"] is None or boundary_problem(town["boundary"]):
+    town = RegionOutline.objects.filter(region_id=region_code[:9]).values("region__name", "geometry").first()
+    if town is None or boundary_problem(town["geometry"]):
         return None  # no outline, or one written past the admin's check: the coordinates alone
-    rings = boundary_rings(town["boundary"])
+    rings = boundary_rings(town["geometry"])
     point = (float(lng), float(lat))
     rings = [ring[:: math.ceil(len(ring) / MAX_RING_POINTS)] for ring in rings]
     everything = [p for ring in rings for p in ring] + [point]
@@ -46,7 +46,7 @@ def town_locator(region_code: str, lat: Decimal | None, lng: Decimal | None) -> 
     path = " ".join("M" + " L".join(f"{x} {y}" for x, y in map(at, ring)) + " Z" for ring in rings)
     x, y = at(point)
     return Locator(
-        town=town["name"],
+        town=town["region__name"],
         width=round(span_x * scale) + 2 * PAD,
         height=round(span_y * scale) + 2 * PAD,
         outline=path,
