@@ -173,6 +173,13 @@ def test_a_refused_value_keeps_the_rest_of_the_form(county, web):
     assert '<a href="#i-rphone">反映人 联系电话：' in html and '<a href="#p1-phone">当事人 2 电话：' in html
     assert re.search(r'<input id="p1-phone"[^>]*aria-invalid="true"', html)
     assert '<details class="more" open>' in html  # the second party's fields are shown, not folded away
+    # With the first fieldset left blank, the second party is the payload's first: still named 当事人 2.
+    r = web("dispatcher").post(
+        "/cases/new/",
+        {"stream": "dispute", "title": "邻里纠纷", "region": [town.code, village.code, ""],
+         "party1_name": "王五", "party1_phone": "999"},
+    )  # fmt: skip
+    assert '<a href="#p1-phone">当事人 2 电话：' in _text(r) and "当事人 1 电话" not in _text(r)
     assert re.search(rf'<option value="{town.code}" selected>', html)
     assert re.search(rf'<option value="{village.code}" selected>', html)
     assert 'value="王五"' in html and '<option value="respondent" selected>' in html

@@ -45,15 +45,23 @@ SPOTS = [
 PARTY_LABELS = {"role": "身份", "name": "姓名", "phone": "电话", "id_number": "身份证号"}
 
 
-def _party_spot(path: str) -> Spot | None:
-    """parties.0.phone → the phone of 当事人 1 (control party0_phone, id p0-phone)."""
+def _party_spot(path: str, slots: list[int]) -> Spot | None:
+    """parties.0.phone → the phone of the first party sent, in fieldset `slots[0]` (blank fieldsets are
+    not sent): for slot 1, 当事人 2 电话 (control party1_phone, id p1-phone)."""
     m = re.fullmatch(r"parties\.(\d+)\.(\w+)", path)
-    if not m or m.group(2) not in PARTY_LABELS or int(m.group(1)) >= MAX_PARTIES:
+    if not m or m.group(2) not in PARTY_LABELS or int(m.group(1)) >= len(slots):
         return None
-    i, name = int(m.group(1)), m.group(2)
-    return Spot(
-        f"party{i}_{name}", f"p{i}-{name.replace('id_number', 'id')}", f"当事人 {i + 1} {PARTY_LABELS[name]}"
-    )
+    i, name = slots[int(m.group(1))], m.group(2)
+    return Spot(f"party{i}_{name}", _party_control_id(i, name), f"当事人 {i + 1} {PARTY_LABELS[name]}")
+
+
+def _party_control_id(i: int, name: str) -> str:
+    return f"p{i}-{'id' if name == 'id_number' else name}"
+
+
+def _party_slots_sent(post) -> list[int]:
+    """The fieldsets that make a party in the payload: those with a name, in order."""
+    return [i for i in range(MAX_PARTIES) if post.get(f"party{i}_name", "").strip()]
 
 
 def creatable_streams(user) -> list[tuple[str, str]]:
@@ -80,19 +88,15 @@ def payload_from(post) -> dict:
             "phone": post.get("reporter_phone", "").strip(),
             "address": post.get("reporter_address", "").strip(),
         }
-    parties = []
-    for i in range(MAX_PARTIES):
-        name = post.get(f"party{i}_name", "").strip()
-        if name:
-            parties.append(
-                {
-                    "role": post.get(f"party{i}_role", "applicant"),
-                    "name": name,
-                    "phone": post.get(f"party{i}_phone", "").strip(),
-                    "id_number": post.get(f"party{i}_id_number", "").strip(),
-                }
-            )
-    payload["parties"] = parties
+    payload["parties"] = [
+        {
+            "role": post.get(f"party{i}_role", "applicant"),
+            "name": post.get(f"party{i}_name", "").strip(),
+            "phone": post.get(f"party{i}_phone", "").strip(),
+            "id_number": post.get(f"party{i}_id_number", "").strip(),
+        }
+        for i in _party_slots_sent(post)
+    ]
     return payload
 
 
@@ -112,7 +116,8 @@ def new_case(request):
         else:
             messages.success(request, f"已登记，案件编号 {case.number}。")
             return redirect("cases:detail", number=case.number)
-    errors = form_errors(error, SPOTS, _party_spot)
+    sent = _party_slots_sent(request.POST)
+    errors = form_errors(error, SPOTS, lambda path: _party_spot(path, sent))
     parties = _party_slots(request.POST, errors.by_name)
     return render(
         request,
@@ -138,13 +143,13 @@ def _party_slots(post, errors: dict[str, str]) -> list[dict]:
     """The party fieldsets with what was typed into them and what was refused."""
     slots = []
     for i in range(MAX_PARTIES):
-        spots = {name: _party_spot(f"parties.{i}.{name}") for name in PARTY_LABELS}
+        names = {name: f"party{i}_{name}" for name in PARTY_LABELS}
         slots.append(
             {
                 "i": i,
-                "values": {name: post.get(s.name, "") for name, s in spots.items() if s},
-                "errors": {name: errors[s.name] for name, s in spots.items() if s and s.name in errors},
-                "ids": {name: s.id for name, s in spots.items() if s},
+                "values": {name: post.get(control, "") for name, control in names.items()},
+                "errors": {name: errors[control] for name, control in names.items() if control in errors},
+                "ids": {name: _party_control_id(i, name) for name in PARTY_LABELS},
             }
         )
     return slots
