@@ -138,6 +138,9 @@ def test_the_form_asks_again_when_title_place_or_category_change(county, web):
     ):
         assert trigger in similar
     assert 'hx-include="#i-title, [name=region], #i-category, #i-lat, #i-lng"' in similar
+    # One request at a time and the latest one last: no answer about an older title arrives after a
+    # newer one, and none is aborted half-way.
+    assert 'hx-sync="this:queue last"' in similar
     assert "hx-get" not in re.search(r'<input id="i-title"[^>]*>', html).group(0)
 
 
