@@ -21,6 +21,11 @@ NAVIGATION = (
 )
 
 
+# A role whose day's work is one page finds that page first in the menu (the first tab on a phone):
+# the grid worker reports from the street.
+LEADS_WITH = {"grid_worker": "cases:grid"}
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -31,6 +36,8 @@ def navigation(request):
         if needs and not roles.intersection(needs):
             continue
         items.append({"label": label, "url": reverse(name), "current": False})
+    leading = {reverse(name) for role, name in LEADS_WITH.items() if role in roles}
+    items.sort(key=lambda i: i["url"] not in leading)  # stable: the rest keep their order
     # The current item is the longest menu URL the path falls under (/cases/grid/ is not the ledger).
     matches = [
         i

@@ -228,7 +228,7 @@ def test_intake_with_a_bad_phone_writes_nothing(county, web):
     before = Case.objects.count()
     body = {**_form(county), "reporter_name": "李四", "reporter_phone": "12345"}
     r = web("dispatcher").post("/cases/new/", body)
-    assert r.status_code == 400 and "电话号码格式不正确" in _text(r) and "反映人 电话" in _text(r)
+    assert r.status_code == 400 and "电话号码格式不正确" in _text(r) and "反映人 联系电话" in _text(r)
     assert Case.objects.count() == before
 
 
@@ -333,5 +333,9 @@ def test_the_menu_follows_the_users_roles(county, web):
 
     assert menu("dispatcher") == ["工作台", "案件台账", "登记案件", "审批事项", "督办案件", "批量补录"]
     assert menu("handler") == ["工作台", "案件台账", "督办案件"]
-    assert menu("grid_worker") == ["工作台", "案件台账", "网格上报"]
+    assert menu("grid_worker") == [
+        "网格上报",
+        "工作台",
+        "案件台账",
+    ]  # the report leads: the first tab on a phone
     assert "批量补录" not in menu("leader") and "审批事项" in menu("leader")

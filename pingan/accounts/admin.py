@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from pingan.audit.admin_mixins import AuditedModelAdmin
 from pingan.core.errors import DomainError
-from pingan.regions.models import Region, Unit
+from pingan.regions.models import Region, RegionOutline, Unit
 
 from .actions import (
     change_user,
@@ -222,6 +222,12 @@ class ApiTokenAdmin(AuditedModelAdmin):
         revoke_token(obj, by=request.user)
 
 
+class OutlineInline(admin.StackedInline):
+    model = RegionOutline
+    extra = 1
+    max_num = 1
+
+
 @admin.register(Region)
 class RegionAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "level", "parent"]
@@ -229,6 +235,7 @@ class RegionAdmin(AuditedModelAdmin):
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
     readonly_fields = ["level"]
+    inlines = [OutlineInline]
 
 
 @admin.register(Unit)

@@ -15,6 +15,7 @@ ADMIN_MODELS = (
     "cases.calendarday",
     "cases.retentionpolicy",
     "regions.region",
+    "regions.regionoutline",
     "regions.unit",
     "accounts.user",
     "accounts.rolegrant",

@@ -1,10 +1,11 @@
 """Input shapes of case creation and of each workflow action (DESIGN §3, §4, §7)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from django.utils import timezone
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from pingan.core.pii import id_number_is_valid, phone_is_valid
 
@@ -31,10 +32,23 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _day_end(value: object) -> object:
+    """A bare date means the end of that day in the configured time zone ("5 日内" names a day)."""
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            return value  # the datetime parser reports the bad format
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(23, 59, 59), timezone.get_default_timezone())
+    return value
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_phone)]
 IdNumber = Annotated[str, StringConstraints(max_length=18), AfterValidator(_id_number)]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+DayOrDatetime = Annotated[datetime, BeforeValidator(_day_end), AfterValidator(_aware)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
@@ -107,6 +121,11 @@ class DispatchIn(ActionIn):
     co_units: Annotated[list[str], Field(max_length=20)] = []
     handler: str | None = None
     designated: bool = False
+    due: DayOrDatetime | None = Field(
+        None,
+        description="交办时限（可选）：日期（到当日 23:59:59）或带时区的时间；"
+        "须晚于现在、不晚于本案办理时限，作为本案的办理时限",
+    )
     note: Note = ""
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from pingan.accounts.actions import NewAccount, create_accounts
 from pingan.accounts.models import User
 from pingan.cases.models import Category, RoutingRule
-from pingan.regions.models import CODE_LENGTHS, Region, Unit
+from pingan.regions.models import CODE_LENGTHS, Region, RegionOutline, Unit
 
 COUNTY_CODE = "990122"
 COUNTY_NAME = "示范县"
@@ -31,6 +31,27 @@ TOWNS = [
     ("106", "龙泉镇"),
     ("201", "金山乡"),
 ]
+CENTRE = (30.93, 117.81)  # an invented spot for the invented county (latitude, longitude)
+TOWN_SPAN = (0.06, 0.07)  # degrees of latitude and longitude per town: the towns tile a 4 × 3 grid
+# An invented outline, as fractions of a town's half-span: corners cut and edges bent, so that the
+# locator on a case page draws a place rather than a box. It holds the ±⅔ half-span in which the
+# generator scatters a town's cases.
+_OUTLINE = [(-1, -0.75), (-0.75, -1), (0.1, -0.92), (0.8, -1), (1, -0.7), (0.92, 0.1), (1, 0.8), (0.7, 1),
+            (-0.2, 0.93), (-0.8, 1), (-1, 0.75), (-0.93, 0)]  # fmt: skip
+
+
+def town_centre(index: int) -> tuple[float, float]:
+    """(latitude, longitude) of the middle of the index-th town."""
+    return CENTRE[0] + (index % 4 - 1.5) * TOWN_SPAN[0], CENTRE[1] + (index // 4 - 1) * TOWN_SPAN[1]
+
+
+def town_outline(index: int) -> dict:
+    """The index-th town's invented outline as a GeoJSON polygon ([longitude, latitude] points)."""
+    lat, lng = town_centre(index)
+    ring = [[round(lng + x * TOWN_SPAN[1] / 2, 6), round(lat + y * TOWN_SPAN[0] / 2, 6)] for x, y in _OUTLINE]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
 _VILLAGE_HEADS = "安和康乐平顺兴旺福寿松竹梅兰桂荷杏李枣桑榆柏杨柳"
 _VILLAGE_TAILS = "庄湾岭坪塘溪桥岗口坝"
 COUNTY_UNITS = [
@@ -134,6 +155,9 @@ def build_county(towns: int = 12, villages_per_town: int = 17, grids_per_village
                 for g in range(grids_per_village)
             ]
     Region.objects.bulk_create(regions)  # parents come before their children
+    RegionOutline.objects.bulk_create(
+        RegionOutline(region=town, geometry=town_outline(i)) for i, town in enumerate(c.towns)
+    )
     units: list[Unit] = []
 
     def unit(key: str, code: str, name: str, kind: str, where: Region, parent: Unit | None = None) -> Unit:

@@ -39,7 +39,7 @@ from pingan.cases.models.config import effective_on
 from pingan.regions.models import Region, Unit
 
 from . import texts
-from .county import COUNTY_CODE, ROLE_USERS, County
+from .county import COUNTY_CODE, ROLE_USERS, County, town_centre
 from .history import History, choose_end, pick
 
 STREAM_WEIGHTS = {
@@ -80,7 +80,6 @@ FORCED = [
 ]
 # Cases that never got handled make poor masters for a duplicate.
 ENDED_EARLY = (Status.MERGED, Status.REJECTED, Status.WITHDRAWN)
-CENTRE = (30.93, 117.81)  # an invented spot for the invented county
 DAYS_PER_UNIT = {"natural_days": 1.0, "work_days": 1.4, "work_hours": 1.4 / 7}
 WINDOW_DAYS = 730
 
@@ -340,8 +339,9 @@ def _new_case(ctx: Context, rng: random.Random, reported_at: datetime, forced: s
         else None,
     )
     if rng.random() < 0.8:
-        case.lat = Decimal(f"{CENTRE[0] + (town_index % 4 - 1.5) * 0.06 + rng.uniform(-0.02, 0.02):.6f}")
-        case.lng = Decimal(f"{CENTRE[1] + (town_index // 4 - 1) * 0.07 + rng.uniform(-0.02, 0.02):.6f}")
+        lat, lng = town_centre(town_index)
+        case.lat = Decimal(f"{lat + rng.uniform(-0.02, 0.02):.6f}")
+        case.lng = Decimal(f"{lng + rng.uniform(-0.02, 0.02):.6f}")
     case.accept_due = ctx.due(reported_at, ctx.limit(case, "accept"))
     h = History(ctx, case, rng, forced)
     h.reporter, h.parties = _people(rng, case, spot["home"], names, words["company"])

@@ -6,6 +6,8 @@ from django.db.models import Q
 
 CODE_LENGTHS = {6: "county", 9: "town", 12: "village", 15: "grid"}
 MAX_CODE_LENGTH = 15
+BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
+MAX_BOUNDARY_POINTS = 20_000
 
 
 def subtree_q(relation: str, code: str) -> Q:
@@ -56,6 +58,60 @@ class Region(models.Model):
             raise ValidationError({"parent": "下级区划的代码应以上级区划代码开头。"})
         if self.parent_id and len(self.parent_id) + 3 != len(self.code):
             raise ValidationError({"parent": "上级区划应恰好高一级。"})
+
+
+class RegionOutline(models.Model):
+    """A region's outline, for the small locator on a case page. Kept apart from the region row, so
+    that the many reads and joins of regions never carry a surveyed polygon of thousands of points."""
+
+    region = models.OneToOneField(
+        Region, verbose_name="区划", primary_key=True, on_delete=models.CASCADE, related_name="outline"
+    )
+    geometry = models.JSONField(
+        "边界（GeoJSON）",
+        help_text="GeoJSON 几何对象：Polygon 或 MultiPolygon，坐标为 [经度, 纬度]，与案件坐标同一坐标系。"
+        "乡镇（街道）填写后，案件页以此画出位置示意。",
+    )
+
+    class Meta:
+        verbose_name = "区划边界"
+        verbose_name_plural = "区划边界"
+
+    def __str__(self) -> str:
+        return f"{self.region_id} 边界"
+
+    def clean(self):
+        problem = boundary_problem(self.geometry)
+        if problem:
+            raise ValidationError({"geometry": problem})
+
+
+def boundary_rings(geometry) -> list[list[tuple[float, float]]]:
+    """The (lng, lat) rings of a Polygon or MultiPolygon: outer rings and holes alike."""
+    if not isinstance(geometry, dict) or geometry.get("type") not in BOUNDARY_TYPES:
+        return []
+    polygons = geometry.get("coordinates") or []
+    if geometry["type"] == "Polygon":
+        polygons = [polygons]
+    return [[(float(p[0]), float(p[1])) for p in ring] for polygon in polygons for ring in polygon]
+
+
+def boundary_problem(geometry) -> str:
+    """What is wrong with an outline, in words for the admin; "" when it is usable."""
+    if not isinstance(geometry, dict) or geometry.get("type") not in BOUNDARY_TYPES:
+        return "应为 GeoJSON 几何对象，type 为 Polygon 或 MultiPolygon。"
+    try:
+        rings = boundary_rings(geometry)
+    except (TypeError, ValueError, IndexError, KeyError):
+        return "coordinates 格式不正确：每个点应为 [经度, 纬度] 两个数。"
+    if not rings or any(len(ring) < 4 or ring[0] != ring[-1] for ring in rings):
+        return "每个环至少 4 个点，且首尾两点相同（闭合）。"
+    points = [p for ring in rings for p in ring]
+    if len(points) > MAX_BOUNDARY_POINTS:
+        return f"点数过多（{len(points)}），请简化到 {MAX_BOUNDARY_POINTS} 个点以内。"
+    if any(not (-180 <= lng <= 180 and -90 <= lat <= 90) for lng, lat in points):
+        return "经度应在 -180～180、纬度应在 -90～90 之间。"
+    return ""
 
 
 class Unit(models.Model):

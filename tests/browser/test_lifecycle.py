@@ -5,9 +5,11 @@ import re
 import struct
 import zlib
 
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from pingan.cases.models import Case, CaseRequest
+from pingan.demo.county import town_centre
 
 from .conftest import PHONE, login, snap
 
@@ -181,14 +183,19 @@ def test_extension_and_return_are_decided_in_the_inbox(new_page, live_server, li
 
 
 def test_grid_worker_reports_from_a_phone(new_page, live_server, live_county, tmp_path):
+    lat, lng = town_centre(0)  # a spot in the worker's town, which the test county outlines
     phone = new_page(
-        viewport=PHONE, permissions=["geolocation"], geolocation={"latitude": 30.5, "longitude": 117.2}
+        viewport=PHONE, permissions=["geolocation"], geolocation={"latitude": lat, "longitude": lng}
     )
     login(phone, live_server, "grid_worker")
-    phone.get_by_role("link", name="网格上报").click()
+    first_tab = phone.locator("nav.side a").first
+    expect(first_tab).to_have_text("网格上报")  # the report is the first tab
+    first_tab.click()
     phone.get_by_label("事项类型").select_option("hazard")
-    phone.get_by_label("标题").fill("楼道堆放杂物堵塞消防通道")
-    phone.get_by_label("情况描述").fill("3 栋 2 单元楼道堆满纸箱，影响通行。")
+    phone.get_by_label("分类").select_option("H02")
+    phone.get_by_label("紧急", exact=True).check()
+    phone.get_by_label("标题").fill("楼道内闻到燃气味")
+    phone.get_by_label("情况描述").fill("3 栋 2 单元楼道燃气味明显，已提醒住户开窗、勿用明火。")
     phone.get_by_role("button", name="获取当前位置").click()
     expect(phone.locator("#g-geo-status")).to_contain_text("已定位")
     phone.get_by_label("现场照片").set_input_files(tiny_png(tmp_path))
@@ -196,8 +203,21 @@ def test_grid_worker_reports_from_a_phone(new_page, live_server, live_county, tm
     snap(phone, "grid-form")
     phone.get_by_role("button", name="上报", exact=True).click()
     expect(phone.locator(".messages")).to_contain_text("已上报")
-    expect(phone.locator("ul.reports")).to_contain_text("楼道堆放杂物堵塞消防通道")
+    reports = phone.locator("ul.reports")
+    expect(reports).to_contain_text("楼道内闻到燃气味")
+    case = Case.objects.get(title="楼道内闻到燃气味")
+    expect(reports).to_contain_text(f"{timezone.localtime(case.reported_at):%Y-%m-%d %H:%M} · {case.number}")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     snap(phone, "grid")
-    case = Case.objects.get(title="楼道堆放杂物堵塞消防通道")
-    assert case.channel == "grid" and case.lat is not None and case.attachments.get().kind == "photo"
+    assert case.channel == "grid" and case.attachments.get().kind == "photo"
+    assert case.severity == "major" and case.category.code == "H02"
+
+    reports.get_by_role("link", name="楼道内闻到燃气味").click()
+    expect(phone.locator(".case-number")).to_contain_text(case.number)
+    expect(phone.locator(".coords")).to_have_text(f"纬度 {lat:.5f}，经度 {lng:.5f}")
+    locator = phone.get_by_role("img", name=re.compile(f"位置示意：{live_county.towns[0].name}"))
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box is not None and box["width"] > 100 and box["x"] + box["width"] <= 360
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    snap(phone, "grid-case")

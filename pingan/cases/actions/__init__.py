@@ -107,6 +107,7 @@ ACTIONS: dict[str, Action] = {
             co_units=[active_unit(code, "co_units") for code in p.co_units],
             handler=find_user(p.handler, "handler") if p.handler else None,
             designated=p.designated,
+            due=p.due,
             note=p.note,
             now=now,
         ),

@@ -6,7 +6,7 @@ from datetime import datetime
 from pingan.accounts import policy
 from pingan.accounts.models import User
 from pingan.accounts.scope import scope_of
-from pingan.core.errors import invalid
+from pingan.core.errors import DomainError, invalid
 from pingan.regions.models import Unit
 
 from ..clocks import LOCAL
@@ -24,11 +24,13 @@ def dispatch_case(
     co_units: Sequence[Unit] = (),
     handler: User | None = None,
     designated: bool = False,
+    due: datetime | None = None,
     note: str = "",
     now: datetime | None = None,
 ) -> Case:
     """分派 to `lead_unit` (else the routing rule's unit) and co-units; `handler` names the person,
-    `designated` forbids the unit to return it (指定承办). The sign clock starts."""
+    `designated` forbids the unit to return it (指定承办). The sign clock starts. `due` (交办时限)
+    gives the unit less time than the category allows: it becomes the case's resolve due."""
     with transition(case, "dispatch", by=by, now=now) as c:
         case = c.case
         lead = lead_unit or suggest_lead_unit(case.category, case.region_id, c.now.astimezone(LOCAL).date())
@@ -57,6 +59,10 @@ def dispatch_case(
             "sign_due": case.sign_due,
             "note": note,
         }
+        if due is not None:
+            _check_due(due, case.resolve_due, c.now)
+            c.data.update(due=due, limit_due=case.resolve_due)
+            case.resolve_due = due
     return c.case
 
 
@@ -70,3 +76,27 @@ def sign_case(case: Case, *, by: User, note: str = "", now: datetime | None = No
             c.case.handler = by
         c.data = {"note": note}
     return c.case
+
+
+def _check_due(due: datetime, limit: datetime | None, now: datetime) -> None:
+    """A 交办时限 lies ahead, and within the handling period the category allows (the resolve due in
+    force: the category's limit from acceptance, moved only by an approved extension or a suspension)."""
+    if due <= now:
+        raise DomainError("due_in_past", "交办时限应晚于现在。", fields={"due": "交办时限应晚于现在"})
+    if limit is not None and due > limit:
+        shown = f"{limit.astimezone(LOCAL):%Y-%m-%d %H:%M}"
+        raise DomainError(
+            "due_too_late",
+            f"交办时限不能晚于本案的办理时限（{shown}）。",
+            fields={"due": f"不能晚于 {shown}"},
+        )
+
+
+def restore_resolve_due(case: Case) -> None:
+    """After an approved return: a 交办时限 belonged to the unit that had it, so the case gets back the
+    resolve due its last dispatch replaced (or the later one an extension or a pause has given since)."""
+    data = case.events.filter(action="dispatch").order_by("-id").values_list("data", flat=True).first()
+    if not data or not data.get("due"):
+        return
+    before = datetime.fromisoformat(data["limit_due"]) if data.get("limit_due") else None
+    case.resolve_due = None if before is None else max(before, case.resolve_due or before)

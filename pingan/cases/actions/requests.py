@@ -11,6 +11,7 @@ from pingan.core.errors import DomainError, invalid, invalid_transition
 from ..clocks import get_calendar
 from ..models import Case, CaseRequest, Status
 from .base import Change, transition
+from .dispatch import restore_resolve_due
 
 
 def _ask(c: Change, kind: str, reason: str, new_due: datetime | None = None) -> None:
@@ -47,8 +48,8 @@ def request_return(case: Case, *, by: User, reason: str, now: datetime | None = 
 def decide_return(
     case: Case, *, by: User, approve: bool, note: str = "", now: datetime | None = None
 ) -> Case:
-    """审批退单: approved, the case goes back to the centre to dispatch again; refused, the unit is
-    designated and may not return it again."""
+    """审批退单: approved, the case goes back to the centre to dispatch again (and gets back the time a
+    交办时限 had taken off its resolve clock); refused, the unit is designated and may not return it again."""
     with transition(case, "decide_return", by=by, now=now) as c:
         case = c.case
         _decide(c, CaseRequest.Kind.RETURN, approve, note)
@@ -59,6 +60,7 @@ def decide_return(
             case.lead_unit = case.handler = None
             case.dispatched_at = case.signed_at = case.sign_due = None
             case.co_units.clear()
+            restore_resolve_due(case)
         else:
             case.designated = True
     return c.case

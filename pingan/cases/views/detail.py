@@ -19,6 +19,7 @@ from ..serializers import case_out, events_out
 from ..workflow import TRANSITIONS, may_reveal
 from .display import running_clocks
 from .forms import ACTION_FIELDS, DANGER, fields_for, payload_from
+from .locator import town_locator
 from .uploads import atomic_with_uploads
 
 
@@ -47,6 +48,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
     context = {
         "case": data,
         "clocks": running_clocks(case),
+        "locator": town_locator(case.region_id, case.lat, case.lng),
         "events": events_out(selectors.case_timeline(case)),
         "forms": forms,
         "revealed": revealed or {},

@@ -45,6 +45,12 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("lead_unit", "牵头单位", "units", required=True, hint="已按分派规则预选，可改选"),
         Field("co_units", "协办单位", "units", hint="可多选（按住 Ctrl 或 ⌘）", multiple=True),
         Field("designated", "指定承办（不得退单）", "checkbox"),
+        Field(
+            "due",
+            "交办时限",
+            "date",
+            hint="可不填，即按本案办理时限；要求提前办结的，选定日期（到当日 24 时）",
+        ),
         NOTE,
     ),
     "sign": (NOTE,),

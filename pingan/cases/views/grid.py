@@ -13,6 +13,7 @@ from pingan.regions.models import Region
 from .. import actions
 from ..models import Case, Category, Stream
 from .display import for_display
+from .form_errors import Spot, form_errors
 from .params import form_payload
 from .uploads import atomic_with_uploads
 
@@ -32,7 +33,22 @@ def _my_grids(user) -> list[tuple[str, str]]:
     )
 
 
-FORM_FIELDS = ("stream", "category", "title", "description", "region", "address", "lat", "lng")
+FORM_FIELDS = ("stream", "category", "title", "description", "severity", "region", "address", "lat", "lng")
+# 紧急/一般 as the worker says it; the case's severity, which picks the time-limit rules (a major hazard
+# has the shorter resolve limit and is listed for 挂牌督办 on acceptance).
+URGENCY = ((Case.Severity.NORMAL, "一般"), (Case.Severity.MAJOR, "紧急"))
+# The form's controls in order, with the labels the worker sees (errors name these).
+SPOTS = [
+    Spot("stream", "g-stream", "事项类型"),
+    Spot("category", "g-category", "分类"),
+    Spot("severity", "g-urgency", "紧急程度"),
+    Spot("title", "g-title", "标题"),
+    Spot("description", "g-desc", "情况描述"),
+    Spot("region", "g-grid", "所在网格"),
+    Spot("address", "g-address", "具体位置"),
+    Spot("lat", "", "当前位置（纬度）"),
+    Spot("lng", "", "当前位置（经度）"),
+]
 
 
 @login_required
@@ -69,11 +85,13 @@ def grid_report(request):
         "cases/grid.html",
         {
             "streams": GRID_STREAMS,
+            "urgency": URGENCY,
             "categories": categories,
             "grids": _my_grids(request.user),
             "mine": mine,
             "values": request.POST,
             "error": error,
+            "errors": form_errors(error, SPOTS),
         },
         status=error.status if error else 200,
     )

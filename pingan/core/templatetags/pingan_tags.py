@@ -1,6 +1,7 @@
 """Template filters used across the staff pages (loaded as builtins)."""
 
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -41,3 +42,20 @@ def field_label(path: str) -> str:
     for part in str(path).split("."):
         words.append(str(int(part) + 1) if part.isdigit() else FIELD_LABELS.get(part, part))
     return " ".join(words)
+
+
+@register.simple_tag
+def invalid(error, field_id: str) -> str:
+    """The attributes that mark a control whose value was refused and tie it to its message:
+    `<input id="i-title"{% invalid errors.title "i-title" %}>`."""
+    if not error:
+        return ""
+    return format_html(' aria-invalid="true" aria-describedby="{}-error"', field_id)
+
+
+@register.simple_tag
+def field_error(error, field_id: str) -> str:
+    """The message under a refused control, with the id that `invalid` points at."""
+    if not error:
+        return ""
+    return format_html('<p class="field-error" id="{}-error">{}</p>', field_id, error)

@@ -74,6 +74,21 @@
     });
   });
 
+  // A form shown again with errors: the summary takes the focus (a screen reader reads it first), and
+  // each of its links puts the cursor into the field it names, not only the page's scroll.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+  });
+  document.addEventListener("click", function (ev) {
+    var link = ev.target.closest(".error-summary a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    ev.preventDefault();
+    field.scrollIntoView({ block: "center" });
+    field.focus();
+  });
+
   // A confirm step for buttons marked data-confirm (no inline handlers: the CSP forbids them).
   document.addEventListener("submit", function (ev) {
     var btn = ev.submitter;
