@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "pingan.portal",
     "pingan.demo",
     "pingan.open311",
+    "pingan.ops",
 ]
 
 MIDDLEWARE = [
