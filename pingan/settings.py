@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "pingan.portal",
     "pingan.demo",
     "pingan.open311",
+    "pingan.ops",
 ]
 
 MIDDLEWARE = [

@@ -7,7 +7,7 @@ import pingan
 
 ROOT = Path(pingan.__file__).parent
 # What each app may import of Pingan, besides itself. The project modules (settings, urls, navigation)
-# sit above every app; api, portal, open311 and demo on top of the case core.
+# sit above every app; api, portal, open311, demo and ops (backup, restore) on top of the case core.
 ALLOWED = {
     "core": set(),
     "regions": {"core"},
@@ -19,6 +19,7 @@ ALLOWED = {
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
     "demo": {"core", "regions", "audit", "accounts", "cases", "portal", "wsgi"},
+    "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},
 }
 
 

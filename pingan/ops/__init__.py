@@ -1,0 +1,1 @@
+"""Operations: backup and restore of a whole Pingan installation (DESIGN §9)."""
