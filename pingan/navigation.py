@@ -30,6 +30,9 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if getattr(request, "pingan_otp_pending", False):
+        # Signed in with the password only: nothing to offer until the code is entered.
+        return {"otp_pending": True}
     roles = scope_of(user).roles
     items: list[dict[str, Any]] = []
     for label, name, needs in NAVIGATION:

@@ -50,6 +50,7 @@ RECEIPT_KEY = os.environ.get("PINGAN_RECEIPT_KEY") or _secret_from_file(
 )
 
 ALLOWED_HOSTS = [h for h in os.environ.get("PINGAN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_ORIGINS = [o for o in os.environ.get("PINGAN_ALLOWED_ORIGINS", "").split(",") if o]
 COUNTY_CODE = os.environ.get("PINGAN_COUNTY_CODE", "")
 # How the portal names the county to the public (示范县); unset: the county region's name.
 COUNTY_NAME = os.environ.get("PINGAN_COUNTY_NAME", "")
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "pingan.core",
     "pingan.regions",
     "pingan.accounts",
@@ -90,6 +93,11 @@ MIDDLEWARE = [
     # Before anything reads the body: size, NUL, nesting and invisible characters (DESIGN §8).
     "pingan.core.input.InputGuard",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sign-out after 8 h and after 30 min idle (with a message, so after messages), then the second
+    # login step for those who need it.
+    "pingan.accounts.middleware.SessionLimits",
+    "django_otp.middleware.OTPMiddleware",
+    "pingan.accounts.middleware.TwoFactorRequired",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "pingan.core.middleware.DomainErrorPages",
@@ -148,8 +156,17 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# DESIGN §8: at least 12 characters, not a common or all-digit password, not like the user's own names.
+# Their messages are in Chinese under LANGUAGE_CODE zh-hans (the length one from pingan.accounts.passwords).
+_VALIDATION = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": _VALIDATION + "UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email")},
+    },
+    {"NAME": "pingan.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": _VALIDATION + "CommonPasswordValidator"},
+    {"NAME": _VALIDATION + "NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -190,8 +207,59 @@ CONTENT_SECURITY_POLICY = {
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-SESSION_COOKIE_AGE = 8 * 3600
+# Staff sessions end PINGAN_SESSION_HOURS after sign-in and after PINGAN_SESSION_IDLE_MINUTES without a
+# request (DESIGN §8); pingan.accounts.middleware.SessionLimits enforces both from stamps in the session.
+PINGAN_SESSION_HOURS = float(os.environ.get("PINGAN_SESSION_HOURS", "8"))
+PINGAN_SESSION_IDLE_MINUTES = float(os.environ.get("PINGAN_SESSION_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = int(PINGAN_SESSION_HOURS * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# API tokens expire this many days after they are issued.
+PINGAN_TOKEN_DAYS = int(os.environ.get("PINGAN_TOKEN_DAYS", "90"))
+# TOTP (django-otp): required for custodian and admin, open to all staff (pingan.accounts.twofactor).
+OTP_TOTP_ISSUER = "平安"
+# A wrong code makes the next try wait 1, 2, 4, 8 … seconds (django-otp's throttling).
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+
+def https_settings(hosts: list[str], origins: list[str]) -> dict:
+    """What PINGAN_HTTPS=true turns on: Pingan behind a TLS-terminating proxy (DESIGN §8).
+
+    The proxy must set X-Forwarded-Proto itself and drop any the client sends; otherwise a client could
+    claim HTTPS. Cookies get the `__Host-` prefix, which browsers accept only with Secure, path "/" and
+    no Domain, so no sibling host can plant or read them. HSTS stays off subdomains and out of the
+    browsers' preload list unless the operator opts in: both bind every other site of the domain too.
+    """
+    include_subdomains = _env_bool("PINGAN_HSTS_INCLUDE_SUBDOMAINS", False)
+    preload = _env_bool("PINGAN_HSTS_PRELOAD", False)
+    return {
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": int(os.environ.get("PINGAN_HSTS_SECONDS", "31536000")),
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": include_subdomains,
+        "SECURE_HSTS_PRELOAD": preload,
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_NAME": "__Host-sessionid",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "CSRF_COOKIE_SECURE": True,
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
+        "CSRF_COOKIE_PATH": "/",
+        "CSRF_COOKIE_DOMAIN": None,
+        # Same-origin posts pass Django's Origin check anyway; these are for a proxy that rewrites Host.
+        "CSRF_TRUSTED_ORIGINS": origins
+        or [f"https://{'*' if h.startswith('.') else ''}{h}" for h in hosts if h != "*"],
+        # `check --deploy` asks for both HSTS options; they are the operator's choice (see above).
+        "SILENCED_SYSTEM_CHECKS": [
+            *SILENCED_SYSTEM_CHECKS,
+            *([] if include_subdomains else ["security.W005"]),
+            *([] if preload else ["security.W021"]),
+        ],
+    }
+
+
+HTTPS = _env_bool("PINGAN_HTTPS", False)
+if HTTPS:
+    globals().update(https_settings(ALLOWED_HOSTS, ALLOWED_ORIGINS))
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 import pingan.api.urls  # noqa: F401  (registers the routers)
+from pingan.accounts.views import otp_setup, otp_verify
 from pingan.api.base import api
 from pingan.cases.views.home import home
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("login/otp/", otp_verify, name="otp_verify"),
+    path("account/otp/", otp_setup, name="otp_setup"),
     path("cases/", include("pingan.cases.urls")),
     path("notices/", include("pingan.notices.urls")),
     path("portal/", include("pingan.portal.urls")),

@@ -6,9 +6,11 @@ from django.test import Client
 from PIL import Image
 
 from pingan.accounts.models import ApiToken
+from pingan.accounts.twofactor import must_use_otp
 from pingan.demo.county import build_county, create_role_users
 
-PASSWORD = "pw-test-123"
+# Passes the password validators (≥ 12 characters, not common, not all digits).
+PASSWORD = "pw-test-123456"
 
 
 @pytest.fixture
@@ -58,11 +60,45 @@ def web(county):
 
     def login(username):
         c = Client()
+        user = county.users[username]
         # The ModelBackend, as a form login records it (django-axes' backend only counts failures).
-        c.force_login(county.users[username], backend="django.contrib.auth.backends.ModelBackend")
+        c.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        if must_use_otp(user):
+            pass_second_step(c, user)
         return c
 
     return login
+
+
+def otp_device(user):
+    """The user's confirmed authenticator, bound now if there is none (as the setup page would)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="测试", confirmed=True)
+
+
+def otp_code(device) -> str:
+    """What the user's authenticator app shows now; a step later if the current code was used."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if totp.t() <= device.last_t:  # each code works once: take the next one, within the tolerance
+        totp.time += device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def pass_second_step(client, user):
+    """A signed-in test client after its TOTP step, as `django_otp.login` leaves the session."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = otp_device(user).persistent_id
+    session.save()
 
 
 def _jpeg() -> bytes:

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
-from pingan.accounts.models import SavedFilter
+from pingan.accounts.models import ApiToken, SavedFilter
 from pingan.api.base import api as ninja_api
 from pingan.cases.actions import ACTIONS, add_attachment, perform
 from pingan.cases.models import Case, CaseEvent
@@ -74,6 +74,7 @@ class Secret:
     number: str
     attachment_id: int
     saved_filter_pk: int  # another user's saved filter, named after the case
+    token_pk: int  # another user's API token, named after the case
     village: str
     keyword: str  # a piece of the title, for search boxes (the whole title would be echoed back)
     canaries: tuple[str, ...]
@@ -168,11 +169,13 @@ def _secret(county, label: str, case: Case, *, keyword, canaries, number_public_
     saved = SavedFilter.objects.create(
         user=county.users["handler"], name=case.title[:40], query=f"q={case.number}"
     )
+    token, _ = ApiToken.issue(county.users["handler"], name=case.title[:40])
     return Secret(
         label=label,
         number=case.number,
         attachment_id=case.attachments.get().pk,
         saved_filter_pk=saved.pk,
+        token_pk=token.pk,
         village=case.region_id,
         keyword=keyword,
         canaries=canaries,
@@ -192,6 +195,7 @@ def _state(secret: Secret) -> dict:
         "requests": list(case.requests.values_list("kind", "decision")),
         "exclusions": sorted(map(str, case.exclusions.values_list("unit_id", "user_id"))),
         "saved_filter": SavedFilter.objects.filter(pk=secret.saved_filter_pk).exists(),
+        "token": ApiToken.objects.filter(pk=secret.token_pk).exists(),
     }
 
 
@@ -221,6 +225,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "attachment_id": [str(secret.attachment_id)],
         "action": [*TRANSITIONS, "reveal"],
         "pk": [str(secret.saved_filter_pk)],
+        "token_id": [str(secret.token_pk)],
         "fmt": ["json", "xml"],
         "service_request_id": [secret.number],
         # An Open311 token is a capability held by the client that submitted the request (it answers

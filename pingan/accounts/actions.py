@@ -11,6 +11,7 @@ Who may do what:
 - other people's accounts, grants and tokens are managed by an `admin` holder, by a superuser (an
   operator's account, which only the command line makes) or by the system;
 - everyone may change his own name and password and revoke his own tokens;
+- every password set here, by anyone and the system too, passes AUTH_PASSWORD_VALIDATORS;
 - a token acts as its holder, so only the holder, or the system, issues one.
 """
 
@@ -93,7 +94,7 @@ def create_user(
 ) -> User:
     """A user without roles; `password=None` makes one who cannot sign in with a password."""
     _check_manager(by)
-    if by is not None and password is not None:
+    if password is not None:
         _validate_password(password, User(username=username, full_name=full_name, email=email))
     with transaction.atomic(savepoint=False):
         if User.objects.filter(username=username).exists():
@@ -124,7 +125,7 @@ def create_accounts(accounts: list[NewAccount], *, by: User | None) -> list[User
     rows and audit entries (chained in one go), in a handful of queries instead of a dozen per user."""
     _check_manager(by)
     for a in accounts:
-        if by is not None and a.password is not None:
+        if a.password is not None:
             _validate_password(a.password, User(username=a.username, full_name=a.full_name))
         if any(
             role not in Role.values or (region is None) == (unit is None) for role, region, unit in a.grants
@@ -214,7 +215,7 @@ def set_password(user: User, password: str | None, *, by: User | None) -> None:
         raise forbidden(
             "持有系统管理员或身份保管人角色的用户，密码只能由本人修改，或由运维人员在命令行重置。"
         )
-    if by is not None and password is not None:
+    if password is not None:
         _validate_password(password, user)
     with transaction.atomic(savepoint=False):
         current = User.objects.select_for_update().get(pk=user.pk)
@@ -248,7 +249,7 @@ def issue_token(user: User, *, by: User | None, name: str = "") -> tuple[ApiToke
         raise DomainError("user_inactive", "该用户已停用，不能生成令牌。", status=409)
     with transaction.atomic(savepoint=False):
         token, clear = ApiToken.issue(user, name=name)
-        _record_token(by, "token.issue", token)
+        _record_token(by, "token.issue", token, expires_at=as_text(token.expires_at))
     return token, clear
 
 
@@ -325,8 +326,8 @@ def _record_grant(by: User | None, action: str, grant: RoleGrant) -> None:
     )
 
 
-def _record_token(by: User | None, action: str, token: ApiToken) -> None:
-    data = {"user": token.user.username, "name": token.name}
+def _record_token(by: User | None, action: str, token: ApiToken, **extra) -> None:
+    data = {"user": token.user.username, "name": token.name, **extra}
     record(actor_name(by), action, object_type="accounts.apitoken", object_id=str(token.pk), data=data)
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pingan.audit.admin_mixins import AuditedModelAdmin
 from pingan.core.errors import DomainError
@@ -33,6 +34,10 @@ from .models import ApiToken, RoleGrant, User
 # Pingan's permissions are roles (pingan.accounts.backends); Django's groups would be a second,
 # unaudited way to hand them out.
 admin.site.unregister(Group)
+# Authenticator devices are bound by their holder and cleared with `pingan reset_otp`, both audited;
+# django-otp's own admin page would edit them unaudited.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 class GrantForm(forms.ModelForm):
@@ -208,9 +213,9 @@ class RoleGrantAdmin(AuditedModelAdmin):
 class ApiTokenAdmin(AuditedModelAdmin):
     """Tokens are issued by their holder (API login) or at the command line; here they are revoked."""
 
-    list_display = ["user", "name", "created_at", "last_used_at"]
+    list_display = ["user", "name", "created_at", "last_used_at", "expires_at"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "name", "created_at", "last_used_at"]
+    readonly_fields = ["user", "name", "created_at", "last_used_at", "expires_at"]
 
     def has_add_permission(self, request):
         return False

@@ -2,10 +2,13 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -64,13 +67,16 @@ def hash_token(token: str) -> str:
 
 
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored, the clear token is shown once."""
+    """A bearer token; only its SHA-256 is stored, the clear token is shown once. It stops working at
+    `expires_at` (PINGAN_TOKEN_DAYS after issue), when revoked (the row is deleted), and when its
+    holder's password changes (every token of the holder is deleted)."""
 
     user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     name = models.CharField("用途", max_length=64, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    expires_at = models.DateTimeField("到期时间")
 
     class Meta:
         verbose_name = "API 令牌"
@@ -82,7 +88,14 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user: User, name: str = "") -> tuple["ApiToken", str]:
         token = "pa_" + secrets.token_urlsafe(32)
-        return cls.objects.create(user=user, key_hash=hash_token(token), name=name), token
+        expires_at = timezone.now() + timedelta(days=settings.PINGAN_TOKEN_DAYS)
+        return cls.objects.create(
+            user=user, key_hash=hash_token(token), name=name, expires_at=expires_at
+        ), token
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class SavedFilter(models.Model):

@@ -1,5 +1,6 @@
-"""API tokens (DESIGN §7): who a bearer token speaks for."""
+"""API tokens (DESIGN §7, §8): who a bearer token speaks for, and the tokens a user holds."""
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import ApiToken, User, hash_token
@@ -9,11 +10,30 @@ TOUCH_SECONDS = 300
 
 
 def user_for_token(token: str) -> User | None:
-    """The active user of a valid token; notes when the token was last used."""
-    row = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
+    """The active user of a valid, unexpired token; notes when the token was last used."""
+    now = timezone.now()
+    row = (
+        ApiToken.objects.select_related("user").filter(key_hash=hash_token(token), expires_at__gt=now).first()
+    )
     if row is None or not row.user.is_active:
         return None
-    now = timezone.now()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOUCH_SECONDS:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
+
+
+def tokens_of(user: User) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first, expired ones included until they are revoked."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def token_out(token: ApiToken) -> dict:
+    """A token as its holder sees it in a list: never the secret, which is not even stored."""
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "expires_at": token.expires_at,
+        "expired": token.expired,
+    }

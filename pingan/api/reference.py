@@ -1,12 +1,16 @@
 """Reference data and identity: me, regions, units, categories, tokens."""
 
+from datetime import datetime
+
 from django.contrib.auth import authenticate
-from ninja import Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from pingan.accounts import actions as accounts
 from pingan.accounts.models import RoleGrant
+from pingan.accounts.tokens import token_out, tokens_of
+from pingan.accounts.twofactor import check_api_code
 from pingan.cases.models import Category
-from pingan.core.errors import DomainError
+from pingan.core.errors import DomainError, not_found
 from pingan.regions.models import Region, Unit, subtree_q
 
 router = Router(tags=["基础数据"])
@@ -16,15 +20,56 @@ auth_router = Router(tags=["认证"])
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str | None = Field(
+        None, description="身份验证器上的 6 位验证码：身份保管人、系统管理员和已开启两步验证的用户必填"
+    )
 
 
-@auth_router.post("/token", auth=None, summary="用户名密码换取令牌")
+class TokenOut(Schema):
+    token: str
+    token_type: str
+    expires_at: datetime
+
+
+class TokenInfo(Schema):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+    expired: bool
+
+
+class TokenList(Schema):
+    items: list[TokenInfo]
+
+
+@auth_router.post("/token", auth=None, response=TokenOut, summary="用户名密码换取令牌")
 def issue_token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         raise DomainError("invalid_credentials", "用户名或密码错误。", status=401)
-    _, token = accounts.issue_token(user, name="api login", by=user)
-    return {"token": token, "token_type": "Bearer"}
+    check_api_code(user, payload.otp)
+    token, clear = accounts.issue_token(user, name="api login", by=user)
+    return {"token": clear, "token_type": "Bearer", "expires_at": token.expires_at}
+
+
+@auth_router.get(
+    "/tokens", response=TokenList, summary="我的令牌", description="不含令牌本身（系统不保存明文）。"
+)
+def list_tokens(request):
+    return {"items": [token_out(t) for t in tokens_of(request.user)]}
+
+
+@auth_router.delete("/tokens/{token_id}", response={204: None}, summary="吊销我的令牌")
+def revoke_token(request, token_id: int):
+    # Only the caller's own: another user's token answers as a missing one (404), admins included;
+    # they revoke tokens in the admin.
+    token = tokens_of(request.user).filter(pk=token_id).first()
+    if token is None:
+        raise not_found()
+    accounts.revoke_token(token, by=request.user)
+    return Status(204, None)
 
 
 @router.get("/me", summary="当前用户与授权")

@@ -197,6 +197,11 @@ def _routing(c: County) -> None:
     RoutingRule.objects.bulk_create(rules)
 
 
+def demo_password() -> str:
+    """16 random characters: well past the validators' 12, and never common or all digits."""
+    return secrets.token_urlsafe(12)
+
+
 def create_role_users(c: County, password: str | None = None) -> County:
     """One user per role, named after the role; handler2 works in the second town only."""
     first = c.towns[0]
@@ -239,7 +244,7 @@ def create_role_users(c: County, password: str | None = None) -> County:
     accounts = [
         NewAccount(
             username=username,
-            password=c.passwords.setdefault(username, password or secrets.token_urlsafe(9)),
+            password=c.passwords.setdefault(username, password or demo_password()),
             full_name=full_names[username],
             grants=[(role, regions[region] if region else None, unit) for role, region, unit in role_grants],
         )

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connections
@@ -17,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from pingan.demo.county import build_county, create_role_users
 
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, otp_code
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run in a
 # thread with a running loop unless told it is safe (it is: the loop only waits for the browser).
@@ -121,13 +122,27 @@ def live_county(live_server):
 
 
 def login(page: Page, live_server, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form and wait for the home page."""
+    """Sign in through the login form and wait for the home page. Custodian and admin then take the
+    second step as their authenticator app would: binding it on the first login, a code after that."""
     page.goto(live_server.url + "/login/")
     page.get_by_label("用户名", exact=True).fill(username)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login/")
+    if "/login/otp/" in page.url or "/account/otp/" in page.url:
+        second_step(page, username)
     expect(page).to_have_url(re.compile(re.escape(live_server.url) + r"/$"))
     expect(page.get_by_role("heading", level=1, name="我的工作台")).to_be_visible()
+
+
+def second_step(page: Page, username: str) -> None:
+    """Enter the code of the user's device: the one being bound on the setup page, else the bound one."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    binding = "/account/otp/" in page.url
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=not binding).latest("id")
+    page.get_by_label("验证码", exact=True).fill(otp_code(device))
+    page.get_by_role("button", name="确认绑定" if binding else "验证", exact=True).click()
 
 
 def snap(page: Page, name: str) -> Path:

@@ -4,7 +4,7 @@ pages work by keyboard."""
 import pytest
 from playwright.sync_api import expect
 
-from ..conftest import Api, case_body
+from ..conftest import PASSWORD, Api, case_body
 from .conftest import PHONE, login
 
 WALL = {"width": 1920, "height": 1080}
@@ -52,7 +52,7 @@ def test_a_case_can_be_accepted_by_keyboard_alone(page, live_server, live_county
     assert page.evaluate("document.activeElement.id") == "id_username"  # autofocus
     page.keyboard.type("dispatcher")
     page.keyboard.press("Tab")
-    page.keyboard.type("pw-test-123")
+    page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="我的工作台")).to_be_visible()
     page.goto(f"{live_server.url}/cases/{number}/")

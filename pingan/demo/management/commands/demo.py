@@ -5,7 +5,6 @@ Run it again and it keeps the data and only gives the demo users new passwords.
 """
 
 import os
-import secrets
 import unicodedata
 from pathlib import Path
 
@@ -13,10 +12,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from pingan.accounts.actions import set_password
 from pingan.accounts.models import RoleGrant, User
 from pingan.cases.models import Case
 from pingan.core.crypto import new_key
-from pingan.demo.county import ROLE_USERS
+from pingan.demo.county import ROLE_USERS, demo_password
 from pingan.portal.public import submit_report
 
 from .seed import seed_cases, seed_county
@@ -41,6 +41,13 @@ def _table(rows: list[list[str]]) -> str:
         "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+OTP_NOTE = (
+    "两步验证：custodian（身份保管人）和 admin（系统管理员）首次登录后须先绑定手机身份验证器——"
+    "页面显示二维码和密钥，用 App 扫码（或手动输入密钥）后填入 6 位验证码即可，以后每次登录都要输入验证码；"
+    "其他账号可在页首“两步验证”中自愿开启。换手机或丢失时运行 pingan reset_otp 用户名 清除绑定。\n"
+)
 
 
 class Command(BaseCommand):
@@ -80,11 +87,11 @@ class Command(BaseCommand):
         )
 
     def reset_passwords(self) -> dict[str, str]:
+        """Through the audited action, as the system: the users' old API tokens die with the passwords."""
         passwords = {}
         for user in User.objects.filter(username__in=ROLE_USERS):
-            passwords[user.username] = secrets.token_urlsafe(9)
-            user.set_password(passwords[user.username])
-            user.save(update_fields=["password"])
+            passwords[user.username] = demo_password()
+            set_password(user, passwords[user.username], by=None)
         return passwords
 
     def print_portal(self, port: int) -> None:
@@ -116,3 +123,4 @@ class Command(BaseCommand):
         path = settings.VAR_DIR / "demo-logins.txt"
         _write_private(path, f"平安演示账号\n\n{table}\n")
         self.stdout.write(f"\n演示账号（已保存到 {path}，仅本人可读）：\n\n{table}\n")
+        self.stdout.write(OTP_NOTE)
