@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("cases/", include("pingan.cases.urls")),
     path("notices/", include("pingan.notices.urls")),
+    path("exports/", include("pingan.exports.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

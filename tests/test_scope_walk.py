@@ -23,6 +23,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import override_settings
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
@@ -31,8 +32,10 @@ from pingan.api.base import api as ninja_api
 from pingan.cases.actions import ACTIONS, add_attachment, perform
 from pingan.cases.models import Case, CaseEvent
 from pingan.cases.schemas import RevealIn
+from pingan.cases.selectors import CaseFilter
 from pingan.cases.workflow import TRANSITIONS
 from pingan.core.validation import validate
+from pingan.exports.jobs import export_or_queue, write_export
 from pingan.notices.delivery import notify_events
 from pingan.notices.models import Notification
 from pingan.portal.public import submit_report
@@ -74,6 +77,7 @@ class Secret:
     number: str
     attachment_id: int
     saved_filter_pk: int  # another user's saved filter, named after the case
+    export_job_id: int  # the dispatcher's background export holding the case
     village: str
     keyword: str  # a piece of the title, for search boxes (the whole title would be echoed back)
     canaries: tuple[str, ...]
@@ -168,11 +172,15 @@ def _secret(county, label: str, case: Case, *, keyword, canaries, number_public_
     saved = SavedFilter.objects.create(
         user=county.users["handler"], name=case.title[:40], query=f"q={case.number}"
     )
+    with override_settings(PINGAN_EXPORT_BACKGROUND_ROWS=0):  # even one row goes to the worker
+        job = export_or_queue(county.users["dispatcher"], CaseFilter(q=case.number))
+    assert write_export.call(job.pk) == 1
     return Secret(
         label=label,
         number=case.number,
         attachment_id=case.attachments.get().pk,
         saved_filter_pk=saved.pk,
+        export_job_id=job.pk,
         village=case.region_id,
         keyword=keyword,
         canaries=canaries,
@@ -221,6 +229,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "attachment_id": [str(secret.attachment_id)],
         "action": [*TRANSITIONS, "reveal"],
         "pk": [str(secret.saved_filter_pk)],
+        "job_id": [str(secret.export_job_id)],
         "fmt": ["json", "xml"],
         "service_request_id": [secret.number],
         # An Open311 token is a capability held by the client that submitted the request (it answers
@@ -233,7 +242,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
 # Parameters whose value names the secret. Such a URL answers an outsider 404 (never 403 or 409,
 # which would tell them the case exists; never 200), 405 for a method it does not take, or 400 for a
 # body it refuses before looking the case up.
-SECRET_PARAMS = {"number", "attachment_id", "service_request_id"}
+SECRET_PARAMS = {"number", "attachment_id", "service_request_id", "job_id"}
 SECRET_URL_ANSWERS = {400, 404, 405}
 # Pages and endpoints that do not name the case may refuse the user, or answer without the case.
 OTHER_URL_ANSWERS = {200, 400, 403, 404, 405, 409}
@@ -575,6 +584,7 @@ def test_an_insider_reaches_the_secret_through_the_same_table(county, web, world
             "api/v1/cases/<number>",
             "api/v1/cases/<number>/events",
             "api/v1/cases/<number>/attachments/<attachment_id>",
+            "exports/<int:job_id>/file/",
         } <= shown, (secret.label, shown)
 
 
