@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "pingan.audit",
     "pingan.cases",
     "pingan.notices",
+    "pingan.exports",
     "pingan.api",
     "pingan.portal",
     "pingan.demo",
@@ -317,6 +318,11 @@ TASKS = {
         "BACKEND": os.environ.get("PINGAN_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# Ledger exports of more rows than this are written by `pingan worker` in the background and offered for
+# download on a progress page; smaller ones download at once. Background files are kept this many hours.
+PINGAN_EXPORT_BACKGROUND_ROWS = int(os.environ.get("PINGAN_EXPORT_BACKGROUND_ROWS", "2000"))
+PINGAN_EXPORT_KEEP_HOURS = float(os.environ.get("PINGAN_EXPORT_KEEP_HOURS", "24"))
 
 # Business calendar: working periods of a working day, local time.
 PINGAN_WORK_HOURS = os.environ.get("PINGAN_WORK_HOURS", "08:30-12:00,14:00-17:30")

@@ -19,6 +19,7 @@ urlpatterns = [
     path("account/otp/", otp_setup, name="otp_setup"),
     path("cases/", include("pingan.cases.urls")),
     path("notices/", include("pingan.notices.urls")),
+    path("exports/", include("pingan.exports.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

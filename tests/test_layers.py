@@ -15,6 +15,7 @@ ALLOWED = {
     "accounts": {"core", "regions", "audit"},
     "cases": {"core", "regions", "audit", "accounts"},
     "notices": {"core", "regions", "audit", "accounts", "cases"},
+    "exports": {"core", "regions", "audit", "accounts", "cases"},
     "api": {"core", "regions", "audit", "accounts", "cases", "notices", "portal"},
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},

@@ -23,6 +23,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import override_settings
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
@@ -31,8 +32,10 @@ from pingan.api.base import api as ninja_api
 from pingan.cases.actions import ACTIONS, add_attachment, perform
 from pingan.cases.models import Case, CaseEvent
 from pingan.cases.schemas import RevealIn
+from pingan.cases.selectors import CaseFilter
 from pingan.cases.workflow import TRANSITIONS
 from pingan.core.validation import validate
+from pingan.exports.jobs import export_or_queue, write_export
 from pingan.notices.delivery import notify_events
 from pingan.notices.models import Notification
 from pingan.portal.public import submit_report
@@ -75,6 +78,7 @@ class Secret:
     attachment_id: int
     saved_filter_pk: int  # another user's saved filter, named after the case
     token_pk: int  # another user's API token, named after the case
+    export_job_id: int  # the dispatcher's background export holding the case
     village: str
     keyword: str  # a piece of the title, for search boxes (the whole title would be echoed back)
     canaries: tuple[str, ...]
@@ -170,12 +174,16 @@ def _secret(county, label: str, case: Case, *, keyword, canaries, number_public_
         user=county.users["handler"], name=case.title[:40], query=f"q={case.number}"
     )
     token, _ = ApiToken.issue(county.users["handler"], name=case.title[:40])
+    with override_settings(PINGAN_EXPORT_BACKGROUND_ROWS=0):  # even one row goes to the worker
+        job = export_or_queue(county.users["dispatcher"], CaseFilter(q=case.number))
+    assert write_export.call(job.pk) == 1
     return Secret(
         label=label,
         number=case.number,
         attachment_id=case.attachments.get().pk,
         saved_filter_pk=saved.pk,
         token_pk=token.pk,
+        export_job_id=job.pk,
         village=case.region_id,
         keyword=keyword,
         canaries=canaries,
@@ -226,6 +234,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "action": [*TRANSITIONS, "reveal"],
         "pk": [str(secret.saved_filter_pk)],
         "token_id": [str(secret.token_pk)],
+        "job_id": [str(secret.export_job_id)],
         "fmt": ["json", "xml"],
         "service_request_id": [secret.number],
         # An Open311 token is a capability held by the client that submitted the request (it answers
@@ -238,7 +247,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
 # Parameters whose value names the secret. Such a URL answers an outsider 404 (never 403 or 409,
 # which would tell them the case exists; never 200), 405 for a method it does not take, or 400 for a
 # body it refuses before looking the case up.
-SECRET_PARAMS = {"number", "attachment_id", "service_request_id"}
+SECRET_PARAMS = {"number", "attachment_id", "service_request_id", "job_id"}
 SECRET_URL_ANSWERS = {400, 404, 405}
 # Pages and endpoints that do not name the case may refuse the user, or answer without the case.
 OTHER_URL_ANSWERS = {200, 400, 403, 404, 405, 409}
@@ -580,6 +589,7 @@ def test_an_insider_reaches_the_secret_through_the_same_table(county, web, world
             "api/v1/cases/<number>",
             "api/v1/cases/<number>/events",
             "api/v1/cases/<number>/attachments/<attachment_id>",
+            "exports/<int:job_id>/file/",
         } <= shown, (secret.label, shown)
 
 

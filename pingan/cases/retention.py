@@ -62,6 +62,9 @@ ORPHAN_CHUNK = 1000
 
 # Sent inside the purge of one case, with `case` already a tombstone: forget your copies of its words.
 case_purged = Signal()
+# Sent once per purge run with `now` and `dry_run`: apps above delete files of their own that are past
+# their keeping time (the exports app its expired export files) and answer how many (would) go.
+files_expire = Signal()
 
 
 @dataclass
@@ -69,6 +72,7 @@ class PurgeResult:
     cases: dict[str, int] = field(default_factory=dict)  # stream → cases purged (or due, in a dry run)
     files: int = 0  # attachment files of purged cases deleted
     orphans: int = 0  # files no attachment refers to, deleted
+    expired: int = 0  # other apps' files past their keeping time (export files), deleted
     unset: list[str] = field(default_factory=list)  # streams without a retention policy: kept
     dry_run: bool = False
 
@@ -113,11 +117,18 @@ def purge(
         else:
             result.cases[stream.value] = _purge_stream(due, stream.label, now, batch, say, result)
     result.orphans = delete_orphan_files(dry_run=dry_run)
-    if not dry_run and (result.total or result.files or result.orphans):
+    answers = files_expire.send(sender=PurgeResult, now=now, dry_run=dry_run)
+    result.expired = sum(int(n or 0) for _, n in answers)
+    if not dry_run and (result.total or result.files or result.orphans or result.expired):
         record(
             "system",
             "purge",
-            data={"cases": result.cases, "files": result.files, "orphans": result.orphans},
+            data={
+                "cases": result.cases,
+                "files": result.files,
+                "orphans": result.orphans,
+                "expired": result.expired,
+            },
         )
     return result
 

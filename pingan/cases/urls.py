@@ -1,13 +1,12 @@
 from django.urls import path
 
-from .views import desk, detail, exports, grid, imports, intake, ledger
+from .views import desk, detail, grid, imports, intake, ledger
 
 app_name = "cases"
 
 urlpatterns = [
     path("", ledger.ledger, name="ledger"),
-    # Fixed paths (export, import, new…) go here, above the case-number patterns that would swallow them.
-    path("export.xlsx", exports.export, name="export"),
+    # Fixed paths (import, new…) go here, above the case-number patterns that would swallow them.
     path("new/", intake.new_case, name="new"),
     path("import/", imports.import_page, name="import"),
     path("import/template.xlsx", imports.import_template, name="import_template"),

@@ -14,6 +14,8 @@ from typing import IO, Any
 import xlsxwriter
 from django.utils import timezone
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 class SheetWriter:
     """One sheet written row by row (XlsxWriter in constant-memory mode): a frozen, filterable header

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import DomainError, forbidden
+from pingan.core.spreadsheet import XLSX
 
 from ..imports import (
     MAX_BYTES,
@@ -21,7 +22,6 @@ from ..imports import (
     read_sheet,
     template_workbook,
 )
-from .exports import XLSX
 
 # The multipart envelope around the file: form fields, boundaries, headers.
 ENVELOPE_BYTES = 64 * 1024

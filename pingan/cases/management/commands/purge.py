@@ -7,7 +7,7 @@ from pingan.cases.retention import purge
 class Command(BaseCommand):
     help = (
         "清除超过保存期限的已结束案件中的个人信息和附件，保留案件编号、分类、区划、状态、时间等统计信息；"
-        "并清理没有案件引用的遗留附件文件。重复运行不会重复清除。"
+        "并清理没有案件引用的遗留附件文件和过期的导出文件。重复运行不会重复清除。"
     )
 
     def add_arguments(self, parser):
@@ -25,12 +25,12 @@ class Command(BaseCommand):
         if result.dry_run:
             self.stdout.write(
                 f"试运行，未做修改：将清除{counts}，删除附件文件 {result.files} 个，"
-                f"清理遗留文件 {result.orphans} 个。"
+                f"清理遗留文件 {result.orphans} 个，删除过期导出文件 {result.expired} 个。"
             )
         else:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"保存期限清除完成：清除{counts}，删除附件文件 {result.files} 个，"
-                    f"清理遗留文件 {result.orphans} 个。"
+                    f"清理遗留文件 {result.orphans} 个，删除过期导出文件 {result.expired} 个。"
                 )
             )
