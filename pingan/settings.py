@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    # Only for its templates and static files: the API docs then load Swagger UI from Pingan itself
+    # (no CDN, which the CSP forbids and an intranet cannot reach).
+    "ninja",
     "pingan.core",
     "pingan.regions",
     "pingan.accounts",
