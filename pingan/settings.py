@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Only for its templates and static files: the API docs then load Swagger UI from Pingan itself
+    # (no CDN, which the CSP forbids and an intranet cannot reach).
+    "ninja",
     "pingan.core",
     "pingan.regions",
     "pingan.accounts",

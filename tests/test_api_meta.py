@@ -1,5 +1,7 @@
 """OpenAPI, reference data, tokens and pinned query counts."""
 
+import re
+
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -23,6 +25,17 @@ def test_openapi_document_and_docs(client, county):
     ):
         assert p in paths
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_docs_load_swagger_ui_from_pingan_itself(client):
+    """No CDN: the CSP forbids it and an intranet cannot reach one (the browser test renders the page)."""
+    html = client.get("/api/v1/docs").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert "/static/ninja/swagger-ui-bundle.js" in assets and "/static/ninja/swagger-ui.css" in assets
+    assert all(a.startswith("/static/") for a in assets), assets
+    assert "<script>" not in html and " style=" not in html
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
 
 
 def test_token_from_password(client, county):

@@ -1,15 +1,19 @@
 """The synthetic county and its case history are consistent and cover every state."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from pingan.audit.models import AuditEntry
 from pingan.cases.models import Case, CaseEvent, CaseSerial, Status
 from pingan.cases.sweep import sweep
 from pingan.cases.workflow import check_event
+from pingan.notices.delivery import notify_events
+from pingan.notices.models import Notification
 
 
 def test_seed_makes_every_state_with_legal_audited_histories(db, capsys):
@@ -64,3 +68,18 @@ def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
 def test_a_one_town_county_seeds(db, capsys):
     call_command("seed", "--cases", "20", "--towns", "1")
     assert "20/20" in capsys.readouterr().out and Case.objects.count() == 20
+
+
+def test_the_demos_first_sweep_escalates_cases_of_the_demo_handler_and_tells_him(db):
+    """However few cases and whenever seeded, some requests of the first town sit in handling past their
+    time, not yet escalated: the demo's first sweep escalates them and the worker tells 吴承办 (handler)."""
+    call_command("seed", "--cases", "60", "--towns", "2", stdout=StringIO())
+    mine = Case.objects.filter(handler__username="handler", status=Status.IN_PROGRESS, escalation_level=0)
+    assert mine.filter(resolve_due__lt=timezone.now() - timedelta(days=7)).exists()
+    sweep()
+    notify_events.call(list(CaseEvent.objects.filter(action="escalate").values_list("pk", flat=True)))
+    escalated = Case.objects.filter(handler__username="handler", escalation_level__gt=0)
+    told = Notification.objects.filter(
+        recipient__username="handler", kind="escalate", read_at=None, case__in=escalated
+    )
+    assert told.exists()

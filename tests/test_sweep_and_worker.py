@@ -1,11 +1,18 @@
 """The overdue sweep, real (the worker's test is in test_notices.py)."""
 
+import os
+import re
+import signal
 from datetime import timedelta
+from types import SimpleNamespace
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.test import override_settings
 from django.utils import timezone
 
+from pingan.cases.management.commands import sweep as sweep_command
 from pingan.cases.models import Case, CaseEvent, Escalation
 from pingan.cases.sweep import sweep
 
@@ -91,3 +98,54 @@ def test_a_dispatched_case_past_its_resolve_time_is_swept_as_the_filter_says(cou
     [mark] = CaseEvent.objects.filter(case__number=number, action="overdue")
     assert mark.data["step"] == "resolve" and mark.audit is not None
     assert Escalation.objects.get(case__number=number).step == "resolve"
+
+
+# The loop closes its database connections between runs, so these tests commit for real.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sweep_every_runs_on_schedule_until_sigterm(county, api, capsys, monkeypatch):
+    """`pingan sweep --every N` (what `pingan demo` runs beside its server): a sweep at once, then one
+    every N minutes; SIGTERM ends it quietly and leaves the process's own SIGTERM handling as it was."""
+    _overdue_case(county, api, hours_overdue=1)
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        if len(slept) == 1:
+            _overdue_case(county, api, hours_overdue=1)  # the next run finds this one
+        else:
+            assert callable(signal.getsignal(signal.SIGTERM))  # else the signal would end the test run
+            os.kill(os.getpid(), signal.SIGTERM)  # as `pingan demo` stops it, in the middle of a wait
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(sweep_command, "time", SimpleNamespace(sleep=sleep))
+    call_command("sweep", "--every", "0.5")
+    runs = [line for line in capsys.readouterr().out.splitlines() if "超期巡检完成" in line]
+    assert slept == [30.0, 30.0]
+    assert len(runs) == 2 and all("新增升级 1 件次" in line for line in runs)
+    assert re.match(r"\d\d:\d\d 超期巡检完成", runs[0])
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_failed_sweep_on_a_schedule_is_retried_at_the_next_run(county, api, capsys, monkeypatch):
+    _overdue_case(county, api, hours_overdue=1)
+    answers = iter([OperationalError("database is locked"), None])
+
+    def flaky_sweep(**kwargs):
+        if failure := next(answers):
+            raise failure
+        return sweep(**kwargs)
+
+    def sleep(seconds):
+        if not next(sleeps):
+            raise KeyboardInterrupt
+
+    sleeps = iter([True, False])
+    monkeypatch.setattr(sweep_command, "sweep", flaky_sweep)
+    monkeypatch.setattr(sweep_command, "time", SimpleNamespace(sleep=sleep))
+    call_command("sweep", "--every", "5")
+    printed = capsys.readouterr()
+    assert "超期巡检未能完成，下次按时重试：database is locked" in printed.err
+    assert "新增升级 1 件次" in printed.out
+    with pytest.raises(CommandError, match="--every 应大于 0"):
+        call_command("sweep", "--every", "0")

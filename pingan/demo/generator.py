@@ -80,6 +80,10 @@ FORCED = [
 ]
 # Cases that never got handled make poor masters for a duplicate.
 ENDED_EARLY = (Status.MERGED, Status.REJECTED, Status.WITHDRAWN)
+# A few requests in the first town, left in handling well past their time and not yet escalated: the
+# demo's first sweep escalates them, and the demo handler (吴承办) is told at once (DESIGN §4).
+OVERDUE_FOR_HANDLER = 3
+OVERDUE_AGE = timedelta(days=60)
 DAYS_PER_UNIT = {"natural_days": 1.0, "work_days": 1.4, "work_hours": 1.4 / 7}
 WINDOW_DAYS = 730
 
@@ -103,6 +107,13 @@ class TimeAxis:
                 weight = 3 if 8 <= moment.hour < 20 else 0.3
             total += weight * (0.6 + 0.8 * h / hours)
             self.cum.append(total)
+
+    def fraction(self, t: datetime) -> float:
+        """The inverse of `at`: where moment t lies on the axis."""
+        h = min(max((t - self.start) / timedelta(hours=1), 0), len(self.cum) - 1)
+        i = int(h)
+        before = self.cum[i - 1] if i else 0.0
+        return (before + (h - i) * (self.cum[i] - before)) / self.cum[-1]
 
     def at(self, u: float) -> datetime:
         target = u * self.cum[-1]
@@ -294,14 +305,19 @@ def _place(rng: random.Random, town: Region, village: Region, names: tuple[str, 
     return {"words": words, "address": address, "home": home}
 
 
-def _new_case(ctx: Context, rng: random.Random, reported_at: datetime, forced: str | None) -> History:
+def _new_case(
+    ctx: Context, rng: random.Random, reported_at: datetime, forced: str | None, for_handler: bool = False
+) -> History:
+    """One case; `for_handler`: a request in the first town, which its 综治中心 (the demo handler's) leads."""
     county = ctx.county
-    stream = pick(rng, STREAM_WEIGHTS)
+    stream = "request" if for_handler else pick(rng, STREAM_WEIGHTS)
     category = rng.choice(ctx.categories[stream]) if ctx.categories[stream] else None
     if category and ctx.children[category.pk]:
         category = rng.choice(ctx.children[category.pk])
     channel = pick(rng, CHANNELS[stream])
-    if category and category.code in texts.RURAL and ctx.rural_towns:
+    if for_handler:
+        town = county.towns[0]
+    elif category and category.code in texts.RURAL and ctx.rural_towns:
         town = rng.choice(ctx.rural_towns)
     else:
         town = rng.choices(county.towns, cum_weights=ctx.town_weights)[0]
@@ -440,13 +456,20 @@ def generate_cases(
     rng = random.Random(seed)
     ctx = Context(county, now)
     axis = TimeAxis(ctx.cal, now)
-    forced = {(k + 1) * n // (len(FORCED) + 1): s for k, s in enumerate(FORCED)} if n >= len(FORCED) else {}
+    forced: dict[int, str] = {}
+    if n >= len(FORCED):
+        forced = {(k + 1) * n // (len(FORCED) + 1): s for k, s in enumerate(FORCED)}
+    late = axis.fraction(now - OVERDUE_AGE)
+    first_late = int(late * n)
+    late_slots = [i for i in range(first_late, n) if i not in forced][:OVERDUE_FOR_HANDLER]
+    forced |= dict.fromkeys(late_slots, Status.IN_PROGRESS)
     done = 0
     while done < n:
         lives = []
         for i in range(done, min(done + batch, n)):
             # Slot i of n on the time axis: cases come out in time order.
-            h = _new_case(ctx, rng, axis.at((i + rng.random()) / n), forced.get(i))
+            u = max(late, i / n) if i in late_slots else (i + rng.random()) / n
+            h = _new_case(ctx, rng, axis.at(u), forced.get(i), for_handler=i in late_slots)
             ctx.pool.append(h)
             lives.append(h)
         _write(ctx, lives)

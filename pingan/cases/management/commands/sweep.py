@@ -1,15 +1,60 @@
-from django.core.management.base import BaseCommand
+import signal
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections
+from django.utils import timezone
 
 from pingan.cases.sweep import sweep
 
 
-class Command(BaseCommand):
-    help = "标记超期环节并逐级升级提醒（承办人 → 单位负责人 → 受理分派员 → 领导）；重复运行不会重复升级。"
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
-    def handle(self, *args, **options):
-        totals = sweep(progress=lambda msg: self.stdout.write(msg))
+
+class Command(BaseCommand):
+    help = (
+        "标记超期环节并逐级升级提醒（承办人 → 单位负责人 → 受理分派员 → 领导）；重复运行不会重复升级。"
+        "--every N 每 N 分钟运行一次，直到按 Ctrl+C 或收到 SIGTERM。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--every", type=float, metavar="MINUTES", help="每隔多少分钟运行一次（不给则只运行一次）"
+        )
+
+    def handle(self, *args, every: float | None, **options):
+        if every is None:
+            self.sweep_once()
+            return
+        if every <= 0:
+            raise CommandError("--every 应大于 0（单位：分钟）")
+        # SIGTERM (how `pingan demo` stops it) ends the loop as Ctrl+C does. A sweep cut short loses
+        # nothing: each chunk commits whole, and the next run carries on where it stopped.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            while True:
+                self.sweep_once(stamp=True)
+                time.sleep(every * 60)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def sweep_once(self, stamp: bool = False) -> None:
+        prefix = f"{timezone.localtime():%H:%M} " if stamp else ""
+        try:
+            totals = sweep(progress=None if stamp else lambda msg: self.stdout.write(msg))
+        except DatabaseError as exc:
+            if not stamp:
+                raise
+            # On a schedule one failed run (a database busy for too long) must not end the schedule.
+            self.stderr.write(f"{prefix}超期巡检未能完成，下次按时重试：{exc}")
+            return
+        finally:
+            if stamp:
+                connections.close_all()  # not held open through the wait
+        marked, escalations = totals["marked"], totals["escalations"]
         self.stdout.write(
-            self.style.SUCCESS(
-                f"超期巡检完成：新标记超期 {totals['marked']} 件，新增升级 {totals['escalations']} 件次。"
-            )
+            self.style.SUCCESS(f"{prefix}超期巡检完成：新标记超期 {marked} 件，新增升级 {escalations} 件次。")
         )

@@ -13,4 +13,4 @@ class Command(BaseCommand):
         argv = ["--interval", str(options["interval"]), "--no-startup-delay"]
         if options["batch"]:
             argv.append("--batch")
-        call_command("db_worker", *argv)
+        call_command("db_worker", *argv, verbosity=options["verbosity"])

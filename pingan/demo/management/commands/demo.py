@@ -1,7 +1,8 @@
 """`pingan demo`: a working demo from nothing (DESIGN §10).
 
-Key, database, the 示范县 with ~20,000 cases, one user per role with fresh passwords, then the server.
-Run it again and it keeps the data and only gives the demo users new passwords.
+Key, database, the 示范县 with ~20,000 cases, one user per role with fresh passwords, then the server
+with the task worker and the overdue sweep beside it, so that notices and escalations happen as they
+would in production. Run it again and it keeps the data and only gives the demo users new passwords.
 """
 
 import os
@@ -10,16 +11,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
 from pingan.accounts.actions import set_password
 from pingan.accounts.models import RoleGrant, User
 from pingan.cases.models import Case
 from pingan.core.crypto import new_key
+from pingan.demo import background
 from pingan.demo.county import ROLE_USERS, demo_password
 from pingan.portal.public import submit_report
 
 from .seed import seed_cases, seed_county
+from .serve import ensure_port_free
+
+PARTS = {"serve": "网站服务", "worker": "后台任务处理", "sweep": "超期巡检"}
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -57,8 +63,15 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=20000, help="首次生成的案件数（默认 20000）")
         parser.add_argument("--no-serve", action="store_true", help="只准备数据，不启动服务")
         parser.add_argument("--port", type=int, default=8000, help="服务端口（默认 8000）")
+        parser.add_argument(
+            "--sweep-minutes", type=float, default=5, help="服务期间超期巡检的间隔（分钟，默认 5）"
+        )
 
-    def handle(self, *args, cases: int, no_serve: bool, port: int, **options):
+    def handle(self, *args, cases: int, no_serve: bool, port: int, sweep_minutes: float, **options):
+        if not no_serve:  # before a minute of seeding, not after
+            ensure_port_free("127.0.0.1", port, "demo")
+            if sweep_minutes <= 0:
+                raise CommandError("--sweep-minutes 应大于 0")
         self.ensure_field_key()
         self.stdout.write("正在初始化数据库…")
         call_command("migrate", verbosity=0)
@@ -75,7 +88,23 @@ class Command(BaseCommand):
         self.print_portal(port)
         if not no_serve:
             call_command("collectstatic", interactive=False, verbosity=0)
-            call_command("serve", host="127.0.0.1", port=port)
+            self.serve(port, sweep_minutes)
+
+    def serve(self, port: int, sweep_minutes: float) -> None:
+        """The server, the task worker and the sweep (the first at once), as processes side by side."""
+        self.stdout.write("后台任务处理已启动（消息提醒）。")
+        self.stdout.write(f"超期巡检每 {sweep_minutes:g} 分钟运行一次（现在先运行一次）。")
+        self.stdout.flush()  # before the children write to the same terminal
+        connections.close_all()  # the demo itself is done with the database
+        ended = background.run_together(
+            ["serve", "--host", "127.0.0.1", "--port", str(port)],
+            ["worker", "--verbosity", "0"],
+            ["sweep", "--every", f"{sweep_minutes:g}"],
+        )
+        if ended is not None:
+            command, code = ended
+            raise CommandError(f"{PARTS[command]}意外停止（退出码 {code}），演示已全部停止。")
+        self.stdout.write("演示已停止。")
 
     def ensure_field_key(self) -> None:
         """The key must exist before the first piece of personal data is written."""

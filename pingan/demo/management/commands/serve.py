@@ -1,8 +1,10 @@
 """`pingan serve`: the WSGI application under gunicorn, started from Python."""
 
+import errno
 import os
+import socket
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 
@@ -29,6 +31,23 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def ensure_port_free(host: str, port: int, command: str) -> None:
+    """Say in Chinese, and before any work, what gunicorn would only say in English once started."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn binds: a connection of a server that just stopped (TIME_WAIT) is no obstacle.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"端口 {port} 已被占用。请先关闭占用该端口的程序，"
+                    f"或换一个端口：pingan {command} --port {port + 1 if port < 65535 else port - 1}"
+                ) from None
+            raise CommandError(f"无法在 {host} 的端口 {port} 上启动服务：{exc.strerror}") from None
+
+
 class Command(BaseCommand):
     help = "用 gunicorn 启动平安服务"
 
@@ -40,6 +59,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, port: int, workers: int, **options):
+        ensure_port_free(host, port, "serve")
         # Workers are forked from this process: they must not share its database connections.
         connections.close_all()
         shown = f"[{host}]" if ":" in host else host
