@@ -6,18 +6,20 @@ from typing import Any
 
 from django.urls import reverse
 
+from pingan.accounts.policy import CASE_ROLES
 from pingan.accounts.scope import scope_of
 from pingan.notices.inbox import unread_count
 
 # (label, url name, roles that see it; empty = everyone signed in)
 NAVIGATION = (
     ("工作台", "home", ()),
-    ("案件台账", "cases:ledger", ()),
+    ("案件台账", "cases:ledger", CASE_ROLES),
     ("登记案件", "cases:new", ("dispatcher", "supervisor")),
     ("网格上报", "cases:grid", ("grid_worker",)),
     ("审批事项", "cases:inbox", ("unit_head", "dispatcher", "leader", "custodian")),
     ("督办案件", "cases:supervised", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
     ("批量补录", "cases:import", ("dispatcher",)),
+    ("审计日志", "audit:log", ("auditor",)),
 )
 
 

@@ -180,5 +180,5 @@ def test_granting_custodian_or_admin_tells_the_auditors(county, web, django_capt
     page = web("auditor").get("/notices/").content.decode()
     assert "身份保管人" in page and "褚管理" in page
     r = web("auditor").post(f"/notices/{notice.pk}/open/")
-    assert r["Location"] == "/admin/audit/auditentry/?action=role.grant"
+    assert r["Location"] == "/audit/?action=role.grant"
     assert web("auditor").get(r["Location"]).status_code == 200

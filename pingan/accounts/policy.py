@@ -25,6 +25,8 @@ from .scope import Scope, scope_of
 REGION_READERS = ("dispatcher", "supervisor", "leader", "grid_worker", "custodian")
 UNIT_READERS = ("handler", "unit_head")
 UNIT_ROLES = frozenset(UNIT_READERS)
+# Every role that reads cases; `admin` and `auditor` read none (configuration, the audit log).
+CASE_ROLES = frozenset(REGION_READERS + UNIT_READERS)
 # A confidential subject (a tip) is read only by the centre's dispatchers, who triage it, by custodians
 # and by its lead unit; never by co-units, leaders, supervisors or grid workers (DESIGN §8).
 CONFIDENTIAL_REGION_READERS = ("dispatcher", "custodian")

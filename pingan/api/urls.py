@@ -1,3 +1,4 @@
+from .audit import router as audit_router
 from .base import api
 from .cases import router as cases_router
 from .notices import router as notices_router
@@ -8,6 +9,7 @@ from .reference import router as reference_router
 api.add_router("/", cases_router)
 api.add_router("/", reference_router)
 api.add_router("/", notices_router)
+api.add_router("/", audit_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from .log import record
 
 SYSTEM_ACTOR = "system"
+PUBLIC_ACTOR = "public"  # the anonymous public: portal, Open311, receipt holders
 
 
 def actor_name(by) -> str:

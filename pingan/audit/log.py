@@ -11,6 +11,7 @@ from django.db import transaction
 
 from pingan.core.bulk import insert_rows
 
+from .labels import check_labelled
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -35,6 +36,7 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def record(actor: str, action: str, *, object_type: str = "", object_id: str = "", data: dict | None = None):
+    check_labelled(action)
     # Always part of the caller's transaction when there is one: no savepoint round trips.
     with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
@@ -58,6 +60,8 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEntry]:
     rows at once (the sweep, the demo, a back-fill). Returns them saved, with their ids."""
     if not entries:
         return entries
+    for action in {e.action for e in entries}:
+        check_labelled(action)
     with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
         prev = head.last_hash

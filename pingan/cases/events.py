@@ -20,7 +20,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from pingan.audit.changes import SYSTEM_ACTOR
+from pingan.audit.changes import PUBLIC_ACTOR, SYSTEM_ACTOR
 from pingan.audit.changes import actor_name as audit_actor
 from pingan.audit.log import record_many
 from pingan.audit.models import AuditEntry
@@ -34,7 +34,7 @@ from .workflow import check_event
 events_written = Signal()
 
 SYSTEM = SYSTEM_ACTOR
-PUBLIC = "public"  # the actor name of the anonymous public
+PUBLIC = PUBLIC_ACTOR  # the actor name of the anonymous public
 
 
 @dataclass(frozen=True)

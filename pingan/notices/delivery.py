@@ -37,7 +37,7 @@ BY_ROLE = {
 DECISIONS = {"decide_return": "退单申请", "decide_extension": "延期申请", "decide_suspension": "挂起申请"}
 LEVEL_LABELS = {1: "承办人", 2: "单位负责人", 3: "受理分派员", 4: "领导"}
 NOTIFIED = {*BY_ROLE, *DECISIONS, "escalate"}
-GRANTS_IN_AUDIT_LOG = "/admin/audit/auditentry/?action=role.grant"
+GRANTS_IN_AUDIT_LOG = "/audit/?action=role.grant"  # the 审计日志 page, showing grants
 BATCH = 500
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from pingan.accounts import policy
 from pingan.accounts.models import RoleGrant
 from pingan.accounts.scope import scope_of
+from pingan.audit.views import desk as audit_desk
 
 from .. import selectors
 from ..clocks import missing_holiday_years
@@ -22,6 +23,8 @@ ROW_FIELDS = ("number", "title", "status", "overdue", "accept_due", "sign_due", 
 
 @login_required
 def home(request):
+    if _audits_only(request.user):
+        return audit_desk(request, grants=_grants(request.user))
     now = timezone.now()
     visible = Case.objects.visible_to(request.user)
     counts = visible.aggregate(
@@ -47,9 +50,19 @@ def home(request):
             "missing_years": missing_holiday_years() if "admin" in roles else [],
             "tips_hidden": policy.confidential_hidden(scope_of(request.user)),
             "listed_link": LISTED_OPEN,
-            "grants": RoleGrant.objects.filter(user=request.user).select_related("region", "unit"),
+            "grants": _grants(request.user),
         },
     )
+
+
+def _audits_only(user) -> bool:
+    """An auditor with no role that reads cases: his desk is the audit log's, not an empty ledger."""
+    roles = scope_of(user).roles
+    return "auditor" in roles and not roles & policy.CASE_ROLES
+
+
+def _grants(user):
+    return RoleGrant.objects.filter(user=user).select_related("region", "unit")
 
 
 def _rows(qs, n: int) -> list[dict]:

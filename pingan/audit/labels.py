@@ -1,0 +1,137 @@
+"""Chinese names for what the audit log holds: action codes, actors and the objects acted on.
+
+`ACTION_GROUPS` is the one table of action codes. `record` and `record_many` warn about a code that is
+missing here (a RuntimeWarning, which the test suite turns into an error), so a new code cannot reach
+the log without its label.
+"""
+
+import warnings
+from functools import lru_cache
+
+from django.apps import apps
+
+# (group shown in the action picker, {code: label}). Case events are `case.<event>` (pingan.cases.events).
+ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
+    (
+        "登记与受理",
+        {
+            "case.create": "登记案件",
+            "case.import": "补录历史案件",
+            "case.update": "修改登记信息",
+            "case.accept": "受理案件",
+            "case.reject": "不予受理",
+            "case.merge": "合并案件",
+            "case.merged_in": "并入案件",
+            "case.withdraw": "撤回案件",
+            "case.answer": "当场答复",
+        },
+    ),
+    (
+        "分派与办理",
+        {
+            "case.dispatch": "分派案件",
+            "case.sign": "签收案件",
+            "case.record_work": "记录工作",
+            "case.attach": "上传附件",
+            "case.resolve": "办结反馈",
+            "case.reply": "答复群众",
+            "case.exclude": "设置回避",
+        },
+    ),
+    (
+        "申请与审批",
+        {
+            "case.request_return": "申请退单",
+            "case.decide_return": "审批退单",
+            "case.request_extension": "申请延期",
+            "case.decide_extension": "审批延期",
+            "case.request_suspension": "申请挂起",
+            "case.decide_suspension": "审批挂起",
+            "case.resume": "恢复办理",
+        },
+    ),
+    (
+        "核查、回访与督办",
+        {
+            "case.check_pass": "核查通过",
+            "case.check_fail": "核查不通过（返工）",
+            "case.follow_up": "回访",
+            "case.reopen": "重新办理",
+            "case.archive": "归档",
+            "case.supervise": "督办",
+        },
+    ),
+    (
+        "个人信息、导出与导入",
+        {
+            "case.reveal": "查看个人信息原文",
+            "case.excluded_access": "回避人员试图访问案件",
+            "case.export": "导出案件台账",
+            "case.import_file": "批量补录（导入文件）",
+            "audit.export": "导出审计日志",
+        },
+    ),
+    (
+        "账号、角色与令牌",
+        {
+            "user.create": "新建用户",
+            "user.change": "修改用户信息",
+            "user.password": "设置密码",
+            "user.deactivate": "停用用户",
+            "role.grant": "授予角色",
+            "role.revoke": "撤销角色",
+            "token.issue": "签发接口令牌",
+            "token.revoke": "吊销接口令牌",
+        },
+    ),
+    (
+        "配置管理",
+        {
+            "config.create": "新增配置",
+            "config.change": "修改配置",
+            "config.delete": "删除配置",
+        },
+    ),
+    (
+        "群众与系统",
+        {
+            "case.public_message": "群众留言",
+            "case.public_feedback": "群众评价",
+            "case.overdue": "标记超期",
+            "case.escalate": "超期升级",
+            "case.purge": "到期清除个人信息",
+            "sweep": "超期巡检",
+            "purge": "到期清除（批次）",
+        },
+    ),
+)
+
+ACTION_LABELS: dict[str, str] = {code: label for _, codes in ACTION_GROUPS for code, label in codes.items()}
+
+# Object types that are not a model label ("app.model").
+OBJECT_TYPES = {"case": "案件", "ledger": "案件台账", "audit": "审计日志"}
+
+
+def action_label(code: str) -> str:
+    return ACTION_LABELS.get(code, code)
+
+
+def check_labelled(action: str) -> None:
+    """Called for every entry written: a code without a label is a bug in the code that writes it."""
+    if action not in ACTION_LABELS:
+        warnings.warn(
+            f"audit action {action!r} has no label in pingan.audit.labels.ACTION_GROUPS",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+@lru_cache(maxsize=64)
+def object_type_label(object_type: str) -> str:
+    """ "案件", or a model's verbose name for a model label such as "accounts.rolegrant"."""
+    if object_type in OBJECT_TYPES:
+        return OBJECT_TYPES[object_type]
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
