@@ -107,6 +107,8 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
 )
 
 ACTION_LABELS: dict[str, str] = {code: label for _, codes in ACTION_GROUPS for code, label in codes.items()}
+# Every export of data (DESIGN §8): the codes named `<what>.export`, so that a new export counts too.
+EXPORT_ACTIONS = tuple(code for code in ACTION_LABELS if code.endswith(".export"))
 
 # Object types that are not a model label ("app.model").
 OBJECT_TYPES = {"case": "案件", "ledger": "案件台账", "audit": "审计日志"}

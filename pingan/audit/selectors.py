@@ -19,7 +19,7 @@ from pingan.core.errors import forbidden, invalid
 
 from .changes import PUBLIC_ACTOR, SYSTEM_ACTOR
 from .labels import ACTION_LABELS, action_label, object_type_label
-from .models import AuditEntry
+from .models import AuditEntry, AuditHead
 from .summary import summarise
 
 MAX_LIMIT = 200
@@ -149,6 +149,13 @@ def entries(f: AuditFilter) -> QuerySet[AuditEntry]:
 
 
 def count(f: AuditFilter) -> int:
+    """The filtered log's size. Unfiltered, the chain head's count: the same number while the chain
+    is intact (rows cannot be deleted through the ORM, and the chain check reports rows deleted
+    behind its back), without counting a table that reaches millions of rows in a province."""
+    if f == AuditFilter():
+        head = AuditHead.objects.filter(pk=1).values_list("count", flat=True).first()
+        if head is not None:
+            return head
     return AuditEntry.objects.filter(filter_q(f)).count()
 
 

@@ -21,10 +21,11 @@ def test_auditor_filters_the_log_and_checks_the_chain(page, live_server, live_co
 
     login(page, live_server, "auditor")
     expect(page.get_by_role("link", name=re.compile("审计链校验"))).to_contain_text("正常")
-    expect(page.get_by_role("navigation", name="主菜单").get_by_role("link")).to_have_text(["工作台", "审计日志"])
+    menu = page.get_by_role("navigation", name="主菜单")
+    expect(menu.get_by_role("link")).to_have_text(["工作台", "审计日志"])
     snap(page, "home-auditor")
 
-    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="审计日志").click()
+    menu.get_by_role("link", name="审计日志").click()
     expect(page.get_by_role("heading", level=1, name="审计日志")).to_be_visible()
     expect(page.locator("#chain")).to_contain_text("审计链校验：正常")
     page.get_by_label("操作", exact=True).select_option(label="受理案件")
