@@ -189,7 +189,6 @@ def test_the_audit_api_pages_by_cursor_without_gaps_or_repeats(county, api):
         ({"before": "昨天"}, "before"),
         ({"after": "2026-12-05", "before": "2026-12-01"}, "before"),
         ({"after": "0001-01-01T00:00:00"}, "after"),
-        ({"actor": "a\x00b"}, "actor"),
         ({"case": "PA-" + "9" * 100}, "case"),
         ({"limit": "0"}, "limit"),
         ({"limit": "201"}, "limit"),

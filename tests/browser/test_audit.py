@@ -31,7 +31,7 @@ def test_auditor_filters_the_log_and_checks_the_chain(page, live_server, live_co
     page.get_by_label("操作", exact=True).select_option(label="受理案件")
     page.get_by_role("button", name="筛选").click()
     expect(page).to_have_url(re.compile(r"action=case\.accept"))
-    expect(page.get_by_text("共 1 条")).to_be_visible()
+    expect(page.locator("p.total")).to_have_text("共 1 条")
     row = page.locator("table.audit-log tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("受理案件")
