@@ -34,7 +34,7 @@ def _history(county) -> str:
 
 
 def _total(html: str) -> int:
-    return int(re.search(r"共 <strong>(\d+)</strong> 条", html).group(1))
+    return int(re.search(r"共 <strong data-total>(\d+)</strong> 条", html).group(1))
 
 
 def _cells(html: str) -> list[list[str]]:
