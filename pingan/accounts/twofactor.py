@@ -14,7 +14,7 @@ from django.db import transaction
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pingan.audit.changes import actor_name
+from pingan.audit.changes import ANONYMOUS_ACTOR, actor_name
 from pingan.audit.log import record
 from pingan.core.errors import DomainError
 
@@ -23,7 +23,7 @@ from .models import User
 from .scope import scope_of
 
 DEVICE_NAME = "身份验证器"
-ANONYMOUS = "anonymous"
+ANONYMOUS = ANONYMOUS_ACTOR
 
 
 def must_use_otp(user: User) -> bool:

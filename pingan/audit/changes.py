@@ -13,6 +13,7 @@ from .log import record
 
 SYSTEM_ACTOR = "system"
 PUBLIC_ACTOR = "public"  # the anonymous public: portal, Open311, receipt holders
+ANONYMOUS_ACTOR = "anonymous"  # someone not signed in: a failed login, a lockout
 
 
 def actor_name(by) -> str:

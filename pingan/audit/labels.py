@@ -67,8 +67,19 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "case.reveal": "查看个人信息原文",
             "case.excluded_access": "回避人员试图访问案件",
             "case.export": "导出案件台账",
+            "export.download": "下载导出文件",
             "case.import_file": "批量补录（导入文件）",
             "audit.export": "导出审计日志",
+        },
+    ),
+    (
+        "登录",
+        {
+            "auth.login": "登录",
+            "auth.login_failed": "登录失败",
+            "auth.locked_out": "账号被锁定",
+            "auth.otp": "两步验证通过",
+            "auth.otp_failed": "两步验证失败",
         },
     ),
     (
@@ -78,6 +89,8 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "user.change": "修改用户信息",
             "user.password": "设置密码",
             "user.deactivate": "停用用户",
+            "user.otp_enrol": "绑定两步验证",
+            "user.otp_reset": "重置两步验证",
             "role.grant": "授予角色",
             "role.revoke": "撤销角色",
             "token.issue": "签发接口令牌",
@@ -111,7 +124,7 @@ ACTION_LABELS: dict[str, str] = {code: label for _, codes in ACTION_GROUPS for c
 EXPORT_ACTIONS = tuple(code for code in ACTION_LABELS if code.endswith(".export"))
 
 # Object types that are not a model label ("app.model").
-OBJECT_TYPES = {"case": "案件", "ledger": "案件台账", "audit": "审计日志"}
+OBJECT_TYPES = {"case": "案件", "ledger": "案件台账", "audit": "审计日志", "export_job": "导出任务"}
 
 
 def action_label(code: str) -> str:

@@ -16,14 +16,14 @@ from django.utils import timezone
 
 from pingan.core.errors import forbidden, invalid
 
-from .changes import PUBLIC_ACTOR, SYSTEM_ACTOR
+from .changes import ANONYMOUS_ACTOR, PUBLIC_ACTOR, SYSTEM_ACTOR
 from .labels import ACTION_LABELS, action_label, object_type_label
 from .models import AuditEntry, AuditHead
 from .summary import summarise
 
 MAX_LIMIT = 200
 FILTER_FIELDS = ("action", "actor", "case", "after", "before")
-ACTOR_LABELS = {SYSTEM_ACTOR: "系统", PUBLIC_ACTOR: "群众"}
+ACTOR_LABELS = {SYSTEM_ACTOR: "系统", PUBLIC_ACTOR: "群众", ANONYMOUS_ACTOR: "未登录者"}
 MAX_ACTIONS = 50
 # Times outside these years cannot be converted between zones, and no entry lies there.
 EARLIEST, LATEST = 1900, 9000
@@ -117,7 +117,7 @@ def parse_filter(params: Mapping[str, str | None]) -> AuditFilter:
 
 
 def _actors(text: str) -> list[str]:
-    """The actor names a typed name stands for: a username, part of a person's name, 系统, 群众."""
+    """The actor names a typed name stands for: a username, part of a person's name, 系统, 群众, 未登录者."""
     names = {text} | {code for code, label in ACTOR_LABELS.items() if text == label}
     users = get_user_model().objects.filter(Q(username__iexact=text) | Q(full_name__icontains=text))
     names.update(users.values_list("username", flat=True))

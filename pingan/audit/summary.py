@@ -78,6 +78,11 @@ KEY_LABELS = {
     "changes": "变更",
     "values": "删除前",
     "deleted": "一并删除",
+    "locked": "账号锁定中",
+    "minutes": "锁定分钟",
+    "replaced": "替换原验证器",
+    "devices": "移除验证器",
+    "job": "导出任务",
 }
 
 # Data keys whose coded values a model field's choices name: (model label, field).
@@ -91,7 +96,10 @@ CHOICES = {
     "step": ("cases.timelimitrule", "step"),
     "role": ("accounts.rolegrant", "role"),
 }
-VALUES = {"decision": {"approve": "同意", "deny": "不同意"}}
+VALUES = {
+    "decision": {"approve": "同意", "deny": "不同意"},
+    "channel": {"web": "网页", "api": "接口", "admin": "配置管理"},  # where a sign-in came from
+}
 PII_FIELDS = {"name": "姓名", "phone": "电话", "address": "地址", "id_number": "身份证号"}
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
@@ -142,8 +150,8 @@ def _value(key: str, value: Any, object_type: str) -> str:
     if isinstance(value, str):
         if key == "field":
             return _pii_field(value)
-        if key in VALUES:
-            return VALUES[key].get(value, value)
+        if value in VALUES.get(key, {}):
+            return VALUES[key][value]
         if key in CHOICES and value in _choices(key):
             return _choices(key)[value]
         if ISO_TIME.match(value):
