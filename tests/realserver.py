@@ -154,3 +154,16 @@ def request(
     if response.getheader("Content-Type", "").startswith("application/json"):
         return response.status, json.loads(raw)
     return response.status, raw
+
+
+def server_rows(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows as the server left them: its SQLite file, or the PostgreSQL test database."""
+    if connection.vendor == "sqlite":
+        db = sqlite3.connect(env["PINGAN_SQLITE"])
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+    with connection.cursor() as cur:
+        cur.execute(sql.replace("?", "%s"), params)
+        return cur.fetchall()

@@ -20,17 +20,19 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
+from django.test import RequestFactory
 
 from pingan.accounts import policy
 from pingan.accounts.models import ApiToken
 from pingan.cases import actions
 from pingan.cases.models import CaseEvent
+from pingan.core.outage import server_error
 from pingan.notices.delivery import notify_events
 from pingan.notices.models import Notification
 
 from .conftest import case_body
-from .realserver import Running, request, serve, server_environment
+from .realserver import Running, request, serve, server_environment, server_rows
 
 transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -38,19 +40,6 @@ transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True
 def _token(county, username: str) -> dict[str, str]:
     _, token = ApiToken.issue(county.users[username], name="faults")
     return {"Authorization": f"Bearer {token}"}
-
-
-def _rows(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
-    """Rows as the server left them: its SQLite file, or the PostgreSQL test database."""
-    if connection.vendor == "sqlite":
-        db = sqlite3.connect(env["PINGAN_SQLITE"])
-        try:
-            return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
-    with connection.cursor() as cur:
-        cur.execute(sql.replace("?", "%s"), params)
-        return cur.fetchall()
 
 
 class Creations:
@@ -124,9 +113,9 @@ def test_a_server_worker_killed_during_creations_loses_and_doubles_nothing(count
     print(f"\n300 creations, a worker killed after 100: {len(first_failures)} retried, {elapsed:.1f} s")
     assert killed and not work.failures, work.failures
     assert len(acknowledged) == 300
-    numbers = [n for (n,) in _rows(env, "SELECT number FROM cases_case")]
+    numbers = [n for (n,) in server_rows(env, "SELECT number FROM cases_case")]
     assert len(numbers) == 300 and len(set(numbers)) == 300
-    records = _rows(env, "SELECT key, resource FROM api_idempotencyrecord")
+    records = server_rows(env, "SELECT key, resource FROM api_idempotencyrecord")
     assert len(records) == 300
     assert dict(records) == acknowledged  # each key names the case it acknowledged
     assert set(acknowledged.values()) == set(numbers)  # one case per key, no case without a key
@@ -354,7 +343,7 @@ def test_the_database_is_whole_after_the_server_is_killed_during_writes(county, 
 
         work.run(range(120), when=power_cut_after_forty)
     acknowledged = set(work.numbers.values())
-    numbers = {n for (n,) in _rows(env, "SELECT number FROM cases_case")}
+    numbers = {n for (n,) in server_rows(env, "SELECT number FROM cases_case")}
     print(
         f"\nserver killed: {len(acknowledged)} acknowledged, {len(numbers)} committed, "
         f"{len(work.failures)} failed"
@@ -362,11 +351,11 @@ def test_the_database_is_whole_after_the_server_is_killed_during_writes(county, 
     assert len(acknowledged) >= 40 and work.failures  # the cut came mid-run
     assert acknowledged <= numbers
     # Every committed case came with its idempotency record, in the same transaction.
-    assert {n for (n,) in _rows(env, "SELECT resource FROM api_idempotencyrecord")} == numbers
+    assert {n for (n,) in server_rows(env, "SELECT resource FROM api_idempotencyrecord")} == numbers
     if connection.vendor == "sqlite":
-        assert _rows(env, "PRAGMA integrity_check") == [("ok",)]
-        assert _rows(env, "PRAGMA foreign_key_check") == []
-        assert _rows(env, "PRAGMA journal_mode") == [("wal",)]
+        assert server_rows(env, "PRAGMA integrity_check") == [("ok",)]
+        assert server_rows(env, "PRAGMA foreign_key_check") == []
+        assert server_rows(env, "PRAGMA journal_mode") == [("wal",)]
     else:
         assert connection.vendor == "postgresql"
         # PostgreSQL ends the dead server's sessions and rolls back what they had open, so no lock of
@@ -404,7 +393,7 @@ def _execute(env: dict[str, str], sql: str, params: tuple = ()) -> None:
 
 def _tasks(env: dict[str, str]) -> list[tuple[str, str, list[int]]]:
     """(id, status, event ids) of every notice task."""
-    rows = _rows(env, "SELECT id, status, args_kwargs FROM django_tasks_database_dbtaskresult")
+    rows = server_rows(env, "SELECT id, status, args_kwargs FROM django_tasks_database_dbtaskresult")
     return [(pk, status, (a if isinstance(a, dict) else json.loads(a))["args"][0]) for pk, status, a in rows]
 
 
@@ -444,12 +433,12 @@ def test_the_worker_killed_mid_batch_resumes_without_duplicate_notices(county, t
 
     with Running(["worker", "--interval", "0.2"], env, tmp_path, "worker") as worker:
         deadline = time.monotonic() + 30
-        while _rows(env, count_done)[0][0] < 3 and time.monotonic() < deadline:
+        while server_rows(env, count_done)[0][0] < 3 and time.monotonic() < deadline:
             assert worker.process.poll() is None, worker.printed()
             time.sleep(0.02)
         worker.kill_all()
     killed_pid = worker.process.pid
-    at_kill = _rows(env, count_notices)[0][0]
+    at_kill = server_rows(env, count_notices)[0][0]
     unfinished = [t for t in _tasks(env) if t[1] != "SUCCESSFUL"]
     assert 0 < at_kill < len(expected) and unfinished  # killed in the middle of the batch
 
@@ -467,7 +456,8 @@ def test_the_worker_killed_mid_batch_resumes_without_duplicate_notices(county, t
 
     print(f"\nworker killed after {at_kill} of {len(expected)} notices, {len(unfinished)} tasks unfinished")
     assert {status for _, status, _ in _tasks(env)} == {"SUCCESSFUL"}
-    notices = _rows(env, "SELECT event_id, recipient_id FROM notices_notification WHERE event_id IS NOT NULL")
+    case_notices = "SELECT event_id, recipient_id FROM notices_notification WHERE event_id IS NOT NULL"
+    notices = server_rows(env, case_notices)
     assert len(notices) == len(set(notices))  # no (event, recipient) twice
     assert set(notices) == expected  # and none missing
 
@@ -484,3 +474,25 @@ def test_delivering_the_same_events_twice_writes_each_notice_once(county):
     first = list(Notification.objects.values_list("event_id", "recipient_id", "message"))
     notify_events.call(ids)
     assert first and list(Notification.objects.values_list("event_id", "recipient_id", "message")) == first
+
+
+def _answer_to(exc: Exception, path: str):
+    try:
+        raise exc
+    except Exception:  # the 500 handler runs inside Django's except, as here
+        return server_error(RequestFactory().get(path))
+
+
+def test_only_an_unavailable_database_is_a_503_other_errors_stay_500(db):
+    bug = _answer_to(ValueError("a bug"), "/api/v1/cases")
+    assert bug.status_code == 500 and json.loads(bug.content)["error"]["code"] == "server_error"
+    page = _answer_to(ValueError("a bug"), "/cases/")
+    assert page.status_code == 500 and "系统出错" in page.content.decode() and "Retry-After" not in page
+    gone = _answer_to(InterfaceError("connection already closed"), "/cases/")
+    assert gone.status_code == 503 and "系统暂时不可用" in gone.content.decode() and gone["Retry-After"]
+    missing_table = _answer_to(OperationalError("no such table: cases_case"), "/api/v1/cases")
+    if connection.vendor == "sqlite":  # SQLite says "OperationalError" for a bug too: that stays a 500
+        assert missing_table.status_code == 500
+    else:  # PostgreSQL's OperationalErrors are all about the server or the connection
+        assert connection.vendor == "postgresql"
+        assert missing_table.status_code == 503
