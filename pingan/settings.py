@@ -129,15 +129,22 @@ TEMPLATES = [
     },
 ]
 
+# While the database is away every request answers 503 at once (pingan.core.outage): a new connection
+# gives up after this many seconds, and a kept one is checked before each request reuses it, so that
+# the first requests after the database returns do not fail on connections it dropped.
+DB_CONNECT_TIMEOUT = int(os.environ.get("PINGAN_DB_CONNECT_TIMEOUT", "3"))
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["OPTIONS"] = {"connect_timeout": DB_CONNECT_TIMEOUT}
         # Server-side binding with prepared statements: PostgreSQL then reuses query plans, and on the
         # ledger and case pages planning cost more than executing. Set PINGAN_PG_PREPARE=0 behind a
         # transaction-pooling proxy (pgbouncer), which cannot keep prepared statements.
         prepare = int(os.environ.get("PINGAN_PG_PREPARE", "5"))
         if prepare > 0:
-            DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": prepare}
+            DATABASES["default"]["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": prepare}
     if test_name := os.environ.get("PINGAN_TEST_DB_NAME"):
         DATABASES["default"]["TEST"] = {"NAME": test_name}
 else:
@@ -148,7 +155,8 @@ else:
             "NAME": os.environ.get("PINGAN_SQLITE", str(VAR_DIR / "pingan.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # How long a write waits for another writer before the request answers 503.
+                "timeout": float(os.environ.get("PINGAN_SQLITE_BUSY_TIMEOUT", "20")),
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
             },
         }
@@ -326,6 +334,9 @@ TASKS = {
 # download on a progress page; smaller ones download at once. Background files are kept this many hours.
 PINGAN_EXPORT_BACKGROUND_ROWS = int(os.environ.get("PINGAN_EXPORT_BACKGROUND_ROWS", "2000"))
 PINGAN_EXPORT_KEEP_HOURS = float(os.environ.get("PINGAN_EXPORT_KEEP_HOURS", "24"))
+# A task still marked running this long after it started is taken as abandoned by a worker that died
+# on another machine, and run again by the next `pingan worker` to start (pingan.core.taskqueue).
+PINGAN_TASK_STALE_MINUTES = int(os.environ.get("PINGAN_TASK_STALE_MINUTES", "30"))
 
 # Business calendar: working periods of a working day, local time.
 PINGAN_WORK_HOURS = os.environ.get("PINGAN_WORK_HOURS", "08:30-12:00,14:00-17:30")

@@ -7,6 +7,9 @@ from pingan.accounts.views import otp_setup, otp_verify
 from pingan.api.base import api
 from pingan.cases.views.home import home
 
+# Every uncaught exception ends here: a database outage answers 503 (pingan.core.outage).
+handler500 = "pingan.core.outage.server_error"
+
 admin.site.site_header = "平安 · 综治中心案件平台"
 admin.site.site_title = "平安"
 admin.site.index_title = "配置与管理"

@@ -67,13 +67,16 @@ def notify_events(event_ids: list[int]) -> int:
                 Notification(
                     recipient=user,
                     case=case,
+                    event=event,
                     kind=event.action,
                     message=f"{text}：{case.number} {case.title}"[:300],
                     created_at=event.at,
                 )
             )
+    # A task whose worker died before marking it done runs again (pingan worker requeues it): the
+    # notices it had already written stay as they are.
     with transaction.atomic():
-        Notification.objects.bulk_create(notes, batch_size=BATCH)
+        Notification.objects.bulk_create(notes, batch_size=BATCH, ignore_conflicts=True)
     return len(notes)
 
 

@@ -15,6 +15,16 @@ class Notification(models.Model):
     case = models.ForeignKey(
         "cases.Case", verbose_name="案件", null=True, blank=True, on_delete=models.CASCADE
     )
+    # The event a case notice tells of: one notice per recipient and event, however often the worker
+    # delivers it (a task re-run after a crash writes nothing twice).
+    event = models.ForeignKey(
+        "cases.CaseEvent",
+        verbose_name="事件",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     kind = models.CharField("类型", max_length=32)
     message = models.CharField("内容", max_length=300)
     # Where a notice about something other than a case leads (a case notice leads to its case page).
@@ -27,6 +37,9 @@ class Notification(models.Model):
         verbose_name_plural = "消息"
         ordering = ["-id"]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event")
+        ]
 
     def __str__(self) -> str:
         return self.message
