@@ -284,6 +284,40 @@ def test_lockout_is_audited_once_and_tries_while_locked_as_refused(county):
     assert verify_chain()[0]
 
 
+def test_lockout_per_client_stops_an_address_that_tries_many_usernames(county):
+    """Password spraying: a few guesses on each of many accounts never locks one account, so the
+    address that sends them is locked itself (DESIGN §8 "per username and per client")."""
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    names = [*county.users, *(f"guess{i}" for i in range(20))]
+    for name in names[:20]:  # one failure each: far below the per-username limit of five
+        assert _sign_in(name, "Wrong-guess-7731", attacker)[1].status_code == 200
+    [locked] = _entries("auth.client_locked_out")
+    assert locked.data == {"username": None, "channel": "web", "minutes": 15}
+
+    # Now even the right password is refused from there, before it is checked, on every door ...
+    _, r = _sign_in("handler", PASSWORD, attacker)
+    assert r.status_code == 429 and "此网络地址" in r.content.decode()
+    status, body = _token_login(attacker, "dispatcher")
+    assert status == 429 and body["error"]["code"] == "locked_out"
+    assert not _entries("auth.login") and _entries("auth.login_failed")[-1].data["locked"] is True
+    assert len(_entries("auth.client_locked_out")) == 1
+    # ... while the same accounts sign in from another address.
+    _, r = _sign_in("handler", PASSWORD, Client(REMOTE_ADDR="198.51.100.20"))
+    assert r.status_code == 302
+
+
+def test_lockout_per_client_follows_the_trusted_proxy_hop(county):
+    """Behind our proxy, a client cannot escape its lock by sending a first hop of its choosing."""
+    with override_settings(PINGAN_CLIENT_ADDRESS_HEADER="HTTP_X_FORWARDED_FOR", PINGAN_TRUSTED_PROXY_HOPS=1):
+        for i in range(20):
+            hop = {"HTTP_X_FORWARDED_FOR": f"10.0.0.{i}, 203.0.113.7"}
+            assert _sign_in(f"guess{i}", "Wrong-guess-7731", **hop)[1].status_code == 200
+        _, r = _sign_in("handler", PASSWORD, HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7")
+        assert r.status_code == 429
+        _, r = _sign_in("handler", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.8")
+        assert r.status_code == 302
+
+
 # --- 4. Sessions: 8 hours after sign-in, 30 minutes idle -------------------------------------------
 
 

@@ -212,6 +212,21 @@ def test_unauthenticated_api_post_is_401_not_a_csrf_403(county):
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
 
 
+def test_api_wrong_method_and_unknown_address_answer_in_the_json_error_format(county, api):
+    client = api("dispatcher").client
+    r = client.put("/api/v1/auth/token", "{}", content_type="application/json")
+    assert r.status_code == 405 and r["Content-Type"].startswith("application/json")
+    assert r.json()["error"]["code"] == "method_not_allowed" and "请求方法" in r.json()["error"]["message"]
+    r = client.get("/api/v1/no-such-thing")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    # Missing records keep their own answer; pages outside the API keep their HTML.
+    assert (
+        client.get("/api/v1/cases/PA-000000-2000-000001").json()["error"]["message"]
+        != r.json()["error"]["message"]
+    )
+    assert Client().get("/no-such-page/")["Content-Type"].startswith("text/html")
+
+
 # ---------------------------------------------------------------- 7. proxies, caches and files
 
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from pingan.audit.log import record
 
+from . import clientlock
 from .middleware import start_session
 from .models import User
 from .twofactor import ANONYMOUS, has_device
@@ -32,9 +33,14 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    # Past the limit, axes refused the try before any password was checked: the account was locked.
-    locked = _failures(request) > get_failure_limit(request, credentials)
+    # Past a limit, the try was refused before any password was checked: the account or the client
+    # was locked.
+    client_locked = getattr(request, "client_locked", False)
+    locked = client_locked or _failures(request) > get_failure_limit(request, credentials)
     _record(ANONYMOUS, "auth.login_failed", _known(credentials), request, locked=locked)
+    if request is not None and clientlock.count_failure(request):
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        _record(ANONYMOUS, "auth.client_locked_out", None, request, minutes=minutes)
 
 
 def on_locked_out(sender, request=None, username=None, **kwargs) -> None:

@@ -78,6 +78,7 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "auth.login": "登录",
             "auth.login_failed": "登录失败",
             "auth.locked_out": "账号被锁定",
+            "auth.client_locked_out": "登录地址被暂停",
             "auth.otp": "两步验证通过",
             "auth.otp_failed": "两步验证失败",
         },
