@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -137,9 +137,11 @@ def request(
     body: dict | bytes | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 30,
+    connect: Callable[[], http.client.HTTPConnection] | None = None,
 ) -> tuple[int, dict | str]:
-    """One HTTP request to the server: (status, JSON body or text)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    """One HTTP request to the server: (status, JSON body or text). `connect` makes the connection
+    where plain HTTP to `port` will not do (TLS through nginx)."""
+    conn = connect() if connect else http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     sent = dict(headers or {})
     data = body
     if isinstance(body, dict):

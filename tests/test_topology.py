@@ -6,7 +6,6 @@ import configparser
 import datetime
 import http.client
 import ipaddress
-import json
 import os
 import re
 import shlex
@@ -28,6 +27,7 @@ from django.core.management import get_commands, load_command_class
 
 from pingan.accounts.models import ApiToken
 
+from . import realserver
 from .conftest import JPEG, case_body
 from .realserver import REPO, Running, free_port, pingan_command, serve, server_environment, server_rows
 
@@ -225,22 +225,10 @@ class Nginx:
             conn.close()
 
     def request(self, method: str, path: str, body=None, headers=None, files=None) -> tuple[int, dict | str]:
-        conn = self._connection()
         sent = dict(headers or {})
-        data = None
         if files is not None:
-            data, sent["Content-Type"] = _multipart(files)
-        elif body is not None:
-            data, sent["Content-Type"] = json.dumps(body).encode(), "application/json"
-        try:
-            conn.request(method, path, body=data, headers=sent)
-            response = conn.getresponse()
-            raw = response.read().decode("utf-8", "replace")
-        finally:
-            conn.close()
-        if response.getheader("Content-Type", "").startswith("application/json"):
-            return response.status, json.loads(raw)
-        return response.status, raw
+            body, sent["Content-Type"] = _multipart(files)
+        return realserver.request(self.https_port, method, path, body, sent, connect=self._connection)
 
 
 def _multipart(fields: dict[str, tuple[str, bytes] | str]) -> tuple[bytes, str]:

@@ -12,9 +12,7 @@ SPECIAL_ACTORS = {"system": "系统", "public": "反映人"}
 
 
 def display_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.full_name or user.username
+    return "" if user is None else str(user)  # User.__str__ is the display name
 
 
 def display_names(usernames: Iterable[str]) -> dict[str, str]:
