@@ -228,6 +228,6 @@ def test_too_many_rows_are_refused(county, web, monkeypatch):
 
 
 def test_an_oversized_file_is_refused(county, web, monkeypatch):
-    monkeypatch.setattr("pingan.cases.imports.reader.MAX_BYTES", 1000)
+    monkeypatch.setattr("pingan.core.workbook.MAX_BYTES", 1000)
     response = _upload(web("dispatcher"), _xlsx([_row(county)]))
     assert response.status_code == 400 and "文件超过" in response.content.decode()

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pingan.accounts.models import User
 from pingan.core.errors import DomainError
 from pingan.core.validation import field_errors
+from pingan.core.workbook import blank as _blank
 from pingan.regions.models import Region
 
 from .. import schemas as s
@@ -35,7 +36,6 @@ from .columns import (
     RowError,
     RowsRejected,
 )
-from .reader import _blank
 
 # ---------------------------------------------------------------- cell values
 

@@ -3,13 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from pingan.core.errors import DomainError
+from pingan.core.workbook import MAX_BYTES, RowError, RowsRejected, bad_file  # noqa: F401 (shared)
 
 from .. import schemas as s
 from ..models import Case, Status, Stream
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a 10 MB .xlsx unpacks to far less; more is a zip bomb
 MAX_ROWS = 5000
 MAX_COLUMNS = 40
 EXAMPLE_MARK = "【示例】"
@@ -76,26 +74,6 @@ TIME_FORMATS = (
 )
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "√"}
 FALSE_WORDS = {"否", "n", "no", "false", "0", ""}
-
-
-@dataclass
-class RowError:
-    row: int  # the Excel row number, as the user sees it
-    column: str  # a header of COLUMNS, or "" for the whole row
-    message: str
-
-
-class RowsRejected(DomainError):
-    """Some rows are not valid: nothing is imported, every problem is listed."""
-
-    def __init__(self, errors: list[RowError]):
-        rows = len({e.row for e in errors})
-        super().__init__("import_rows_invalid", f"有 {rows} 行数据有误，本次未导入任何案件。", status=400)
-        self.errors = errors
-
-
-def bad_file(message: str) -> DomainError:
-    return DomainError("import_file_invalid", message, status=400)
 
 
 @dataclass
