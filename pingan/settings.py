@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "pingan.cases",
     "pingan.notices",
     "pingan.exports",
+    "pingan.statistics",
     "pingan.api",
     "pingan.portal",
     "pingan.demo",

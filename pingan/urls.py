@@ -24,6 +24,7 @@ urlpatterns = [
     path("notices/", include("pingan.notices.urls")),
     path("exports/", include("pingan.exports.urls")),
     path("audit/", include("pingan.audit.urls")),
+    path("statistics/", include("pingan.statistics.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -70,6 +70,33 @@ def test_a_one_town_county_seeds(db, capsys):
     assert "20/20" in capsys.readouterr().out and Case.objects.count() == 20
 
 
+def test_the_demo_has_two_years_of_statistics_for_every_town(db, capsys):
+    from datetime import date
+
+    from pingan.core.periods import period_of
+    from pingan.regions.models import Region
+    from pingan.statistics.models import Indicator, StatisticValue
+    from pingan.statistics.selectors import figure
+
+    call_command("seed", "--cases", "20", "--towns", "2")
+    assert "个统计数值" in capsys.readouterr().out
+    county = Region.objects.get(level="county")
+    last_month = period_of("month", date.today().replace(day=1)).previous()
+    fires = Indicator.objects.get(code="fires")
+    assert StatisticValue.objects.filter(indicator=fires).count() == 2 * 24  # two towns, 24 months
+    f = figure(fires, last_month, region=county)
+    assert f.value is not None and f.year_ago is not None and f.yoy is not None
+    safety = figure(
+        Indicator.objects.get(code="sense_of_safety"),
+        period_of("year", last_month.start.replace(year=last_month.year - 1)),
+        region=county,
+    )
+    assert safety.value is not None and 85 < safety.value < 100 and safety.target == 95
+    count = StatisticValue.objects.count()
+    call_command("seed", "--cases", "5", "--towns", "2")
+    assert StatisticValue.objects.count() == count  # seeded once
+
+
 def test_the_demos_first_sweep_escalates_cases_of_the_demo_handler_and_tells_him(db):
     """However few cases and whenever seeded, some requests of the first town sit in handling past their
     time, not yet escalated: the demo's first sweep escalates them and the worker tells 吴承办 (handler)."""

@@ -16,10 +16,11 @@ ALLOWED = {
     "cases": {"core", "regions", "audit", "accounts"},
     "notices": {"core", "regions", "audit", "accounts", "cases"},
     "exports": {"core", "regions", "audit", "accounts", "cases"},
-    "api": {"core", "regions", "audit", "accounts", "cases", "notices", "portal"},
+    "statistics": {"core", "regions", "audit", "accounts"},
+    "api": {"core", "regions", "audit", "accounts", "cases", "notices", "portal", "statistics"},
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
-    "demo": {"core", "regions", "audit", "accounts", "cases", "portal", "wsgi"},
+    "demo": {"core", "regions", "audit", "accounts", "cases", "portal", "statistics", "wsgi"},
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},
 }
 

@@ -339,3 +339,4 @@ def test_the_menu_follows_the_users_roles(county, web):
         "案件台账",
     ]  # the report leads: the first tab on a phone
     assert "批量补录" not in menu("leader") and "审批事项" in menu("leader")
+    assert "统计数据" in menu("leader") and "统计数据" in menu("supervisor")

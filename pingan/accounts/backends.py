@@ -17,6 +17,7 @@ ADMIN_MODELS = (
     "regions.region",
     "regions.regionoutline",
     "regions.unit",
+    "statistics.indicator",
     "accounts.user",
     "accounts.rolegrant",
     "accounts.apitoken",

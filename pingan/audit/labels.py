@@ -107,6 +107,12 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "统计数据",
+        {
+            "statistic.set": "填报统计数据",
+        },
+    ),
+    (
         "群众与系统",
         {
             "case.public_message": "群众留言",

@@ -1,5 +1,7 @@
 """Template filters used across the staff pages (loaded as builtins)."""
 
+from decimal import Decimal
+
 from django import template
 from django.utils.html import format_html
 
@@ -59,3 +61,25 @@ def field_error(error, field_id: str) -> str:
     if not error:
         return ""
     return format_html('<p class="field-error" id="{}-error">{}</p>', field_id, error)
+
+
+@register.filter
+def figure(value) -> str:
+    """A stored figure as people write it: 12, 95.6, 1,234.5 — no trailing zeros; "—" for none."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)):,.4f}".rstrip("0").rstrip(".")
+
+
+@register.filter
+def change(fraction) -> str:
+    """A change as a signed percentage (+12.3% / −4.0%); "—" when there is no base to compare with."""
+    if fraction is None:
+        return "—"
+    return f"{fraction * 100:+.1f}%".replace("-", "−")
+
+
+@register.filter
+def met_target(figure_, indicator):
+    """Whether a figure meets its indicator's target, for templates (which cannot pass arguments)."""
+    return figure_.met(indicator)

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from pingan.core.crypto import encrypt
 from pingan.demo.county import County, build_county, create_role_users
 from pingan.demo.generator import generate_cases, load_county
+from pingan.demo.statistics import seed_statistics
 from pingan.regions.models import Region
 
 
@@ -31,6 +32,9 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
     generate_cases(county, n, seed=seed, progress=lambda done, total: out.write(f"已生成 {done}/{total} 件…"))
     elapsed = time.perf_counter() - started
     out.write(f"共生成 {n} 件模拟案件，用时 {elapsed:.1f} 秒。")
+    figures = seed_statistics(county, seed=seed)
+    if figures:
+        out.write(f"已录入 {figures} 个统计数值（公安、应急、消防等部门近两年的模拟数据）。")
     return elapsed
 
 
