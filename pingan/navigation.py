@@ -19,6 +19,7 @@ NAVIGATION = (
     ("审批事项", "cases:inbox", ("unit_head", "dispatcher", "leader", "custodian")),
     ("督办案件", "cases:supervised", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
     ("批量补录", "cases:import", ("dispatcher",)),
+    ("调度通报", "reports:list", ("leader", "supervisor")),
     ("统计数据", "statistics:page", ("leader", "supervisor")),
     ("审计日志", "audit:log", ("auditor",)),
 )

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "pingan.notices",
     "pingan.exports",
     "pingan.statistics",
+    "pingan.reports",
     "pingan.api",
     "pingan.portal",
     "pingan.demo",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("exports/", include("pingan.exports.urls")),
     path("audit/", include("pingan.audit.urls")),
     path("statistics/", include("pingan.statistics.urls")),
+    path("reports/", include("pingan.reports.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -34,11 +34,13 @@ from pingan.cases.models import Case, CaseEvent
 from pingan.cases.schemas import RevealIn
 from pingan.cases.selectors import CaseFilter
 from pingan.cases.workflow import TRANSITIONS
+from pingan.core.periods import period_of
 from pingan.core.validation import validate
 from pingan.exports.jobs import export_or_queue, write_export
 from pingan.notices.delivery import notify_events
 from pingan.notices.models import Notification
 from pingan.portal.public import submit_report
+from pingan.reports.actions import generate as generate_report
 
 from .conftest import JPEG, Api, case_body
 
@@ -79,6 +81,7 @@ class Secret:
     saved_filter_pk: int  # another user's saved filter, named after the case
     token_pk: int  # another user's API token, named after the case
     export_job_id: int  # the dispatcher's background export holding the case
+    report_id: int  # a monthly report of the case's town, by the county's supervisor
     village: str
     keyword: str  # a piece of the title, for search boxes (the whole title would be echoed back)
     canaries: tuple[str, ...]
@@ -177,6 +180,8 @@ def _secret(county, label: str, case: Case, *, keyword, canaries, number_public_
     with override_settings(PINGAN_EXPORT_BACKGROUND_ROWS=0):  # even one row goes to the worker
         job = export_or_queue(county.users["dispatcher"], CaseFilter(q=case.number))
     assert write_export.call(job.pk) == 1
+    month = period_of("month", timezone.localdate()).key
+    report = generate_report("monthly", month, case.region_id[:9], by=county.users["supervisor"])
     return Secret(
         label=label,
         number=case.number,
@@ -184,6 +189,7 @@ def _secret(county, label: str, case: Case, *, keyword, canaries, number_public_
         saved_filter_pk=saved.pk,
         token_pk=token.pk,
         export_job_id=job.pk,
+        report_id=report.pk,
         village=case.region_id,
         keyword=keyword,
         canaries=canaries,
@@ -235,6 +241,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "pk": [str(secret.saved_filter_pk)],
         "token_id": [str(secret.token_pk)],
         "job_id": [str(secret.export_job_id)],
+        "report_id": [str(secret.report_id)],
         "fmt": ["json", "xml"],
         "service_request_id": [secret.number],
         # An Open311 token is a capability held by the client that submitted the request (it answers

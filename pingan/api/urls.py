@@ -5,6 +5,7 @@ from .notices import router as notices_router
 from .public import router as public_router
 from .reference import auth_router
 from .reference import router as reference_router
+from .reports import router as reports_router
 from .statistics import router as statistics_router
 
 api.add_router("/", cases_router)
@@ -12,6 +13,7 @@ api.add_router("/", reference_router)
 api.add_router("/", notices_router)
 api.add_router("/", audit_router)
 api.add_router("/", statistics_router)
+api.add_router("/", reports_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

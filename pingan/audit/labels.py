@@ -113,6 +113,14 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "调度通报",
+        {
+            "report.generate": "生成调度通报",
+            "report.commentary": "修改通报按语",
+            "report.publish": "发布调度通报",
+        },
+    ),
+    (
         "群众与系统",
         {
             "case.public_message": "群众留言",

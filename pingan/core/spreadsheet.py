@@ -21,13 +21,10 @@ class SheetWriter:
     """One sheet written row by row (XlsxWriter in constant-memory mode): a frozen, filterable header
     row, column widths, date-times in local time. Text is always written as text, never a formula."""
 
-    def __init__(self, out: IO[bytes], title: str, columns: Iterable[tuple[str, float]]):
+    def __init__(self, out: IO[bytes], title: str, columns: Iterable[tuple[str, float]], book=None):
         self.columns = list(columns)
-        self.book = xlsxwriter.Workbook(
-            out,
-            {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-             "strings_to_urls": False},
-        )  # fmt: skip
+        self.own_book = book is None  # a sheet of a workbook with several closes only itself
+        self.book = book or new_workbook(out)
         self.sheet = self.book.add_worksheet(title)
         self.when = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         header = self.book.add_format({"bold": True, "bg_color": "#DDE6F0", "align": "center"})
@@ -58,7 +55,29 @@ class SheetWriter:
 
     def close(self) -> None:
         self.sheet.autofilter(0, 0, max(self.rows - 1, 1), len(self.columns) - 1)
-        self.book.close()
+        if self.own_book:
+            self.book.close()
+
+
+def new_workbook(out: IO[bytes]) -> xlsxwriter.Workbook:
+    return xlsxwriter.Workbook(
+        out,
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+         "strings_to_urls": False},
+    )  # fmt: skip
+
+
+Sheet = tuple[str, list[tuple[str, float]], list[list[Any]]]  # title, columns (name, width), rows
+
+
+def write_sheets(out: IO[bytes], sheets: Iterable[Sheet]) -> None:
+    """A workbook of several sheets, each (title, columns, rows), written one after the other."""
+    book = new_workbook(out)
+    for title, columns, rows in sheets:
+        sheet = SheetWriter(out, title, columns, book=book)
+        sheet.write_rows(rows)
+        sheet.close()
+    book.close()
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0

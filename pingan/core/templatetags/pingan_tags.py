@@ -1,5 +1,6 @@
 """Template filters used across the staff pages (loaded as builtins)."""
 
+import json
 from decimal import Decimal
 
 from django import template
@@ -83,3 +84,9 @@ def change(fraction) -> str:
 def met_target(figure_, indicator):
     """Whether a figure meets its indicator's target, for templates (which cannot pass arguments)."""
     return figure_.met(indicator)
+
+
+@register.filter
+def json_attr(value) -> str:
+    """A value as JSON for a data- attribute (the template escapes it as any attribute)."""
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,63 @@
+"""周调度表 (GOVERNANCE §5): for each town and each unit of the region — new and closed this week, open,
+overdue and for how long the longest, listed cases, new group cases, open major hazards — as the
+supervisor reads it out at Monday's 调度会. Counts include tips (never their content)."""
+
+from datetime import datetime
+
+from django.db.models import Count, Min, Q
+from django.db.models.functions import Substr
+
+from pingan.cases.models import Case, Stream
+from pingan.cases.models.case import OPEN_STATUSES, overdue_q
+from pingan.regions.models import Region, Unit, subtree_q
+
+
+def columns(period_word: str) -> list[str]:
+    """The measures' headers, for a week ("周") or a month ("月")."""
+    return [f"本{period_word}新增", f"本{period_word}办结", "在办", "超期", "最长超期（天）", "挂牌督办",
+            "新增群体性", "重大隐患在办"]  # fmt: skip
+
+
+EMPTY = {"new": 0, "closed": 0, "open": 0, "overdue": 0, "overdue_since": None, "listed": 0, "group": 0,
+         "hazards": 0}  # fmt: skip
+
+
+def _measures(start: datetime, end: datetime, now: datetime) -> dict:
+    open_ = Q(status__in=OPEN_STATUSES)
+    new = Q(reported_at__gte=start, reported_at__lt=end)
+    return {
+        "new": Count("pk", filter=new),
+        "closed": Count("pk", filter=Q(closed_at__gte=start, closed_at__lt=end)),
+        "open": Count("pk", filter=open_),
+        "overdue": Count("pk", filter=open_ & overdue_q(now)),
+        "overdue_since": Min("overdue_since", filter=open_ & overdue_q(now)),
+        "listed": Count("pk", filter=open_ & Q(supervision_level=Case.Supervision.LISTED)),
+        "group": Count("pk", filter=new & Q(is_group=True)),
+        "hazards": Count("pk", filter=open_ & Q(stream=Stream.HAZARD, severity=Case.Severity.MAJOR)),
+    }
+
+
+def _row(name: str, m: dict, now: datetime) -> list:
+    days = (now - m["overdue_since"]).days if m["overdue_since"] else None
+    return [name, m["new"], m["closed"], m["open"], m["overdue"], days, m["listed"], m["group"], m["hazards"]]
+
+
+def weekly_tables(region: Region, start: datetime, end: datetime, now: datetime) -> tuple[list, list]:
+    """(rows by town — a 合计 row first — and rows by lead unit), each row [name, *columns()]."""
+    cases = Case.objects.filter(subtree_q("region", region.code))
+    measures = _measures(start, end, now)
+    level = len(region.code) + 3
+    by_child = {
+        m["child"]: dict(m)
+        for m in cases.annotate(child=Substr("region_id", 1, level)).values("child").annotate(**measures)
+    }
+    towns = [_row("合计", cases.aggregate(**measures), now)]
+    towns += [_row(c.name, by_child.get(c.code, EMPTY), now) for c in region.children.order_by("code")]
+    with_unit = cases.filter(lead_unit__isnull=False).values("lead_unit").annotate(**measures)
+    by_unit: dict[int, dict] = {m["lead_unit"]: dict(m) for m in with_unit}
+    units = [
+        _row(unit.name, by_unit[unit.pk], now)
+        for unit in Unit.objects.filter(pk__in=by_unit).order_by("path")
+        if any(by_unit[unit.pk][k] for k in ("new", "closed", "open"))
+    ]
+    return towns, units

@@ -1,0 +1,204 @@
+"""Reports (GOVERNANCE §5, issue 12 part 6): 周调度表 and 月通报 as data, on screen, as .docx and .xlsx;
+drafts regenerate, publishing freezes; the .docx prints in LibreOffice with Chinese text and a chart."""
+
+import io
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from django.utils import timezone
+from docx import Document
+from openpyxl import load_workbook
+
+from pingan.audit.models import AuditEntry
+from pingan.core.periods import period_of
+from pingan.demo.generator import generate_cases
+from pingan.reports.actions import generate, publish, set_commentary
+from pingan.reports.models import Report
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output" / "reports"
+
+
+def _month():
+    return period_of("month", timezone.localdate().replace(day=1) - timedelta(days=1))
+
+
+def test_a_monthly_report_is_drawn_from_the_cases_and_saved_as_docx_and_xlsx(county):
+    generate_cases(county, 120)
+    report = generate("monthly", _month().key, county.code, by=county.users["supervisor"])
+    doc = report.document
+    assert doc["title"] == "示范县平安建设工作月通报" and doc["subtitle"] == _month().label
+    headings = [s["heading"] for s in doc["sections"]]
+    assert headings[0] == "一、总体情况" and "超期和挂牌督办案件" in headings[2]
+    words = Document(report.docx.path)
+    text = "\n".join(p.text for p in words.paragraphs)
+    assert "示范县平安建设工作月通报" in text and "总体情况" in text
+    assert words.inline_shapes, "the chart is in the document as an image"
+    book = load_workbook(report.xlsx.path)
+    assert book.sheetnames[0] == "说明" and "各类案件登记与办结" in book.sheetnames
+    assert AuditEntry.objects.filter(action="report.generate", object_id=str(report.pk)).exists()
+
+
+def _soffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    assert found, "LibreOffice (libreoffice-writer-nogui) is installed by ./run-tests"
+    return found
+
+
+def test_the_monthly_docx_prints_with_chinese_text_tables_and_a_chart(county, tmp_path):
+    generate_cases(county, 120)
+    report = generate("monthly", _month().key, county.code, by=county.users["supervisor"])
+    source = tmp_path / "月通报.docx"
+    source.write_bytes(Path(report.docx.path).read_bytes())
+    profile = f"-env:UserInstallation=file://{tmp_path}/lo-profile"  # its own, so runs never collide
+    command = [
+        _soffice(),
+        profile,
+        "--headless",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(tmp_path),
+        str(source),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
+    pdf_path = tmp_path / "月通报.pdf"
+    raw = pdf_path.read_bytes()
+    assert b"WenQuanYi" in raw, "a CJK font is embedded, so Chinese prints as Chinese, not as boxes"
+    pdf = pypdfium2.PdfDocument(str(pdf_path))
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "示范县平安建设工作月通报" in text and "各类案件登记与办结" in text and "本月登记" in text
+    images = sum(
+        1 for i in range(len(pdf)) for o in pdf[i].get_objects() if o.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE
+    )
+    assert images >= 1, "the chart is on a page"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for i in range(len(pdf)):
+        image = pdf[i].render(scale=1.2).to_pil()
+        image.save(ARTIFACTS / f"monthly-page-{i + 1}.png")
+        assert image.convert("L").getextrema()[0] < 100, "the page is not blank"
+
+
+def _case(api, county, town_index=0, **fields):
+    from pingan.cases.models import Case
+
+    from .conftest import case_body
+
+    village = county.villages[county.towns[town_index].code][0]
+    number = api("dispatcher").post("/cases", case_body(county, region=village.code))[1]["number"]
+    if fields:
+        Case.objects.filter(number=number).update(**fields)
+    return number
+
+
+def test_the_weekly_sheet_counts_each_town_as_worked_out_by_hand(county, api):
+    from pingan.cases.models import Case
+
+    now = timezone.now()
+    week = period_of("week", timezone.localdate(now))
+    for _ in range(3):
+        _case(api, county, 0)  # town 1: three new this week, open
+    overdue = _case(api, county, 0, accept_due=now - timedelta(days=3), overdue_since=now - timedelta(days=3),
+                    supervision_level=Case.Supervision.LISTED)  # fmt: skip
+    _case(api, county, 1, reported_at=now - timedelta(days=8))  # town 2: one from before this week, open
+    report = generate("weekly", week.key, county.code, by=county.users["supervisor"], now=now)
+    table = next(b for s in report.document["sections"] for b in s["blocks"] if b["type"] == "table")
+    rows = {r[0]: r[1:] for r in table["rows"]}
+    # [new, closed, open, overdue, longest overdue days, listed, new group, open major hazards]
+    assert rows[county.towns[0].name] == [4, 0, 4, 1, 3, 1, 0, 0]
+    assert rows[county.towns[1].name] == [0, 0, 1, 0, None, 0, 0, 0]
+    assert rows["合计"] == [4, 0, 5, 1, 3, 1, 0, 0]
+    assert overdue not in str(report.document)  # the weekly sheet counts; it names no case
+    assert "本周示范县新增各类案件 4 件" in report.document["sections"][0]["blocks"][0]["text"]
+
+
+def test_publishing_freezes_the_figures_and_the_files(county, api):
+    month = _month()
+    supervisor = county.users["supervisor"]
+    report = generate("monthly", month.key, county.code, by=supervisor)
+    set_commentary(report, "各乡镇要对超期案件逐件销号。", by=supervisor)
+    report = publish(Report.objects.get(pk=report.pk), by=supervisor)
+    frozen = (report.document, Path(report.docx.path).read_bytes(), Path(report.xlsx.path).read_bytes())
+    # A case dated inside the published month arrives later: the published report does not move.
+    start = timezone.make_aware(timezone.datetime.combine(month.start, timezone.datetime.min.time()))
+    _case(api, county, 0, reported_at=start + timedelta(days=2))
+    for attempt in (
+        lambda: generate("monthly", month.key, county.code, by=supervisor),
+        lambda: set_commentary(report, "改一改", by=supervisor),
+        lambda: publish(report, by=supervisor),
+    ):
+        with pytest.raises(Exception) as refused:
+            attempt()
+        assert getattr(refused.value, "code", None) == "report_published" and refused.value.status == 409
+    report.refresh_from_db()
+    assert (
+        report.document,
+        Path(report.docx.path).read_bytes(),
+        Path(report.xlsx.path).read_bytes(),
+    ) == frozen
+    assert "各乡镇要对超期案件逐件销号。" in "\n".join(p.text for p in Document(report.docx.path).paragraphs)
+    # A draft, by contrast, follows the cases when regenerated.
+    draft = generate("monthly", month.previous().key, county.code, by=supervisor)
+    assert draft.status == "draft"
+
+
+def test_the_reports_api_generates_lists_reads_downloads_and_publishes(county, api):
+    month = _month().key
+    status, body = api("supervisor").post(
+        "/reports", {"kind": "monthly", "period": month, "region": county.code}
+    )
+    assert status == 201 and body["status"] == "draft" and body["title"] == "示范县平安建设工作月通报"
+    rid = body["id"]
+    _, listed = api("leader").get("/reports", kind="monthly")
+    assert [i["id"] for i in listed["items"]] == [rid]
+    status, full = api("leader").get(f"/reports/{rid}")
+    assert status == 200 and full["document"]["sections"][0]["heading"] == "一、总体情况"
+    r = api("leader").client.get(f"/api/v1/reports/{rid}/file.docx")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert api("leader").post(f"/reports/{rid}/publish")[0] == 403  # leaders read; supervisors publish
+    status, body = api("supervisor").post(f"/reports/{rid}/publish")
+    assert status == 200 and body["status"] == "published" and body["published_at"]
+    assert (
+        api("handler").get(f"/reports/{rid}")[0] == 404 and api("handler").get("/reports")[1]["items"] == []
+    )
+    status, body = api("supervisor").post(
+        "/reports", {"kind": "weekly", "period": month, "region": county.code}
+    )
+    assert (
+        status == 400 and body["error"]["code"] == "period_kind_mismatch" and "周" in body["error"]["message"]
+    )
+    assert api("supervisor").get("/reports/99999999999999999999")[0] in (400, 404)
+
+
+def test_pingan_report_writes_the_files_and_report_due_queues_drafts_for_the_worker(county, tmp_path):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("report", "monthly", "--period", _month().key, "--out", str(tmp_path), stdout=out)
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".docx", ".xlsx"]
+    assert "已生成" in out.getvalue()
+    Report.objects.all().delete()
+    call_command("report", "due", stdout=out)
+    assert "共排队 2 份报告" in out.getvalue()
+    call_command("worker", "--batch", stdout=io.StringIO())
+    assert sorted(Report.objects.values_list("kind", flat=True)) == ["monthly", "weekly"]
+
+
+def test_the_report_pages_show_the_document_and_take_commentary_and_publication(county, web):
+    client = web("supervisor")
+    r = client.post("/reports/generate/", {"kind": "monthly", "period": _month().key, "region": county.code})
+    assert r.status_code == 302
+    page = client.get(r["Location"])
+    html = page.content.decode()
+    assert "示范县平安建设工作月通报" in html and 'data-chart="' in html and "发布（定稿）" in html
+    report = Report.objects.get()
+    client.post(f"/reports/{report.pk}/commentary/", {"commentary": "请各地对照通报抓好整改。"})
+    client.post(f"/reports/{report.pk}/publish/")
+    html = web("leader").get(f"/reports/{report.pk}/").content.decode()
+    assert "请各地对照通报抓好整改。" in html and "已定稿" in html and "发布（定稿）" not in html
+    bad = client.post("/reports/generate/", {"kind": "monthly", "period": "2026-W01", "region": county.code})
+    assert bad.status_code == 400 and "月通报的期间应为月" in bad.content.decode()
+    assert web("handler").get("/reports/").status_code == 403
