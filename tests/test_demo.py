@@ -97,6 +97,21 @@ def test_the_demo_has_two_years_of_statistics_for_every_town(db, capsys):
     assert StatisticValue.objects.count() == count  # seeded once
 
 
+def test_the_demo_has_the_last_three_monthly_reports_published(db, capsys):
+    from datetime import date
+
+    from pingan.core.periods import period_of
+    from pingan.reports.models import Report
+
+    call_command("seed", "--cases", "30", "--towns", "2")
+    assert "已生成并发布近三个月的月通报" in capsys.readouterr().out
+    last = period_of("month", date.today()).previous()
+    expected = [last.key, last.previous().key, last.previous().previous().key]
+    reports = Report.objects.order_by("-period")
+    assert [r.period for r in reports] == expected and {r.status for r in reports} == {"published"}
+    assert all(r.commentary and r.docx and r.xlsx for r in reports)
+
+
 def test_the_demos_first_sweep_escalates_cases_of_the_demo_handler_and_tells_him(db):
     """However few cases and whenever seeded, some requests of the first town sit in handling past their
     time, not yet escalated: the demo's first sweep escalates them and the worker tells 吴承办 (handler)."""

@@ -21,7 +21,7 @@ ALLOWED = {
     "api": {"core", "regions", "audit", "accounts", "cases", "notices", "portal", "statistics", "reports"},
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
-    "demo": {"core", "regions", "audit", "accounts", "cases", "portal", "statistics", "wsgi"},
+    "demo": {"core", "regions", "audit", "accounts", "cases", "portal", "statistics", "reports", "wsgi"},
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},
 }
 

@@ -9,6 +9,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from docx.table import _Cell
 
 from .charts import chart_png
 
@@ -38,11 +39,10 @@ def _table(doc, block: dict) -> None:
     table = doc.add_table(rows=1 + len(rows), cols=len(columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for r, values in enumerate([columns, *rows]):
-        for c, value in enumerate(values):
-            cell = table.cell(r, c)
-            cell.text = ""
-            run = cell.paragraphs[0].add_run("" if value is None else str(value))
+    # Cells straight from each row's XML: table.cell(r, c) walks the whole table every time.
+    for r, (tr, values) in enumerate(zip(table._tbl.tr_lst, [columns, *rows], strict=True)):
+        for tc, value in zip(tr.tc_lst, values, strict=True):
+            run = _Cell(tc, table).paragraphs[0].add_run("" if value is None else str(value))
             run.font.size = Pt(10.5)
             run.bold = r == 0
             _east_asian(run, HEADING_FONT if r == 0 else BODY_FONT)
