@@ -5,11 +5,13 @@ from .notices import router as notices_router
 from .public import router as public_router
 from .reference import auth_router
 from .reference import router as reference_router
+from .supervision import router as supervision_router
 
 api.add_router("/", cases_router)
 api.add_router("/", reference_router)
 api.add_router("/", notices_router)
 api.add_router("/", audit_router)
+api.add_router("/", supervision_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

@@ -6,6 +6,7 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from pingan.cases.sweep import sweep
+from pingan.cases.workflow import EVENT_LABELS
 
 
 def _interrupt(signum, frame):
@@ -54,7 +55,11 @@ class Command(BaseCommand):
         finally:
             if stamp:
                 connections.close_all()  # not held open through the wait
-        marked, escalations = totals["marked"], totals["escalations"]
+        marked, escalations = totals.pop("marked"), totals.pop("escalations")
+        # What other apps' checks found (督办进展逾期未报…), named by their event's label.
+        more = "".join(f"，{EVENT_LABELS.get(name, name)} {n} 件次" for name, n in totals.items())
         self.stdout.write(
-            self.style.SUCCESS(f"{prefix}超期巡检完成：新标记超期 {marked} 件，新增升级 {escalations} 件次。")
+            self.style.SUCCESS(
+                f"{prefix}超期巡检完成：新标记超期 {marked} 件，新增升级 {escalations} 件次{more}。"
+            )
         )
