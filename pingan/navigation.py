@@ -17,7 +17,7 @@ NAVIGATION = (
     ("登记案件", "cases:new", ("dispatcher", "supervisor")),
     ("网格上报", "cases:grid", ("grid_worker",)),
     ("审批事项", "cases:inbox", ("unit_head", "dispatcher", "leader", "custodian")),
-    ("督办案件", "cases:supervised", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
+    ("督办案件", "supervision:list", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
     ("批量补录", "cases:import", ("dispatcher",)),
     ("调度通报", "reports:list", ("leader", "supervisor")),
     ("统计数据", "statistics:page", ("leader", "supervisor")),

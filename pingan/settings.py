@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "pingan.exports",
     "pingan.statistics",
     "pingan.reports",
+    "pingan.supervision",
     "pingan.api",
     "pingan.portal",
     "pingan.demo",
@@ -349,7 +350,7 @@ PINGAN_TASK_STALE_MINUTES = int(os.environ.get("PINGAN_TASK_STALE_MINUTES", "30"
 PINGAN_WORK_HOURS = os.environ.get("PINGAN_WORK_HOURS", "08:30-12:00,14:00-17:30")
 # Escalation: one level (handler → unit_head → dispatcher → leader) per this many hours overdue.
 PINGAN_ESCALATION_HOURS = float(os.environ.get("PINGAN_ESCALATION_HOURS", "24"))
-# 挂牌督办: the lead unit reports progress (a work record) at least this often (DESIGN §6).
+# 挂牌督办 of a major hazard, listed by the system on acceptance: days between progress reports.
 PINGAN_LISTED_REPORT_DAYS = int(os.environ.get("PINGAN_LISTED_REPORT_DAYS", "7"))
 
 LOGGING = {

@@ -23,6 +23,7 @@ urlpatterns = [
     path("cases/", include("pingan.cases.urls")),
     path("notices/", include("pingan.notices.urls")),
     path("exports/", include("pingan.exports.urls")),
+    path("supervision/", include("pingan.supervision.urls")),
     path("audit/", include("pingan.audit.urls")),
     path("statistics/", include("pingan.statistics.urls")),
     path("reports/", include("pingan.reports.urls")),

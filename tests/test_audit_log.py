@@ -73,7 +73,11 @@ def test_each_code_has_one_label_in_one_group():
     codes = [code for _, group in ACTION_GROUPS for code in group]
     assert len(codes) == len(set(codes)) == len(ACTION_LABELS)
     assert ACTION_LABELS["case.accept"] == "受理案件" and ACTION_LABELS["audit.export"] == "导出审计日志"
-    assert EXPORT_ACTIONS == ("case.export", "audit.export")  # what the desk's 近 7 日导出 counts
+    assert EXPORT_ACTIONS == (
+        "case.export",
+        "supervision.export",
+        "audit.export",
+    )  # what the desk's 近 7 日导出 counts
 
 
 def test_the_summary_reads_entry_data_in_chinese():

@@ -116,9 +116,9 @@ def _busy_county(county):
     _new(county, title="待受理的案件")
     for n in (open_listed, closed_listed, routine):
         d.act(n, "accept")
-    leader.act(open_listed, "supervise", {"level": "listed", "note": "挂牌"})
-    leader.act(closed_listed, "supervise", {"level": "listed", "note": "挂牌"})
-    leader.act(routine, "supervise", {"level": "routine", "note": "督办"})
+    leader.act(open_listed, "supervise", {"level": "listed", "requirement": "挂牌", "report_every_days": 7})
+    leader.act(closed_listed, "supervise", {"level": "listed", "requirement": "挂牌", "report_every_days": 7})
+    leader.act(routine, "supervise", {"level": "routine", "requirement": "督办", "report_every_days": 14})
     d.act(closed_listed, "answer", {"summary": "已当场答复"})
     d.act(open_listed, "dispatch", {})
     tip = _new(county, stream="tip", category="T01", title="有人在河道非法采砂")

@@ -125,3 +125,26 @@ def test_the_demos_first_sweep_escalates_cases_of_the_demo_handler_and_tells_him
         recipient__username="handler", kind="escalate", read_at=None, case__in=escalated
     )
     assert told.exists()
+
+
+def test_the_demo_supervises_open_cases_with_reports_and_marks_of_missed_ones(db):
+    """督办 in the demo goes through the real actions: every flag has its record, listed cases in
+    handling have reports or late marks up to now, never a long silence."""
+    from pingan.cases.models.case import OPEN_STATUSES
+    from pingan.supervision.models import Supervision
+
+    call_command("seed", "--cases", "600", "--towns", "2")
+    assert (
+        not Case.objects.exclude(supervision_level="").exclude(supervisions__lifted_at__isnull=True).exists()
+    )
+    assert not Supervision.objects.filter(lifted_at__isnull=True, case__supervision_level="").exists()
+    in_handling = Supervision.objects.filter(
+        lifted_at__isnull=True, case__status__in=("dispatched", "in_progress")
+    )
+    assert in_handling.exists()
+    now = timezone.now()
+    for s in in_handling:
+        assert s.next_report_due >= now  # every cycle before now was reported or marked
+        assert s.issued_at > now - timedelta(days=60) or s.case.status not in OPEN_STATUSES
+    assert CaseEvent.objects.filter(action="report_progress", data__on_time=True).exists()
+    assert sweep()["progress_late"] == 0  # the demo left nothing unmarked

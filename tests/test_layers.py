@@ -17,11 +17,34 @@ ALLOWED = {
     "notices": {"core", "regions", "audit", "accounts", "cases"},
     "exports": {"core", "regions", "audit", "accounts", "cases"},
     "statistics": {"core", "regions", "audit", "accounts"},
-    "reports": {"core", "regions", "audit", "accounts", "cases", "statistics"},
-    "api": {"core", "regions", "audit", "accounts", "cases", "notices", "portal", "statistics", "reports"},
+    "reports": {"core", "regions", "audit", "accounts", "cases", "statistics", "supervision"},
+    "supervision": {"core", "regions", "audit", "accounts", "cases"},
+    "api": {
+        "core",
+        "regions",
+        "audit",
+        "accounts",
+        "cases",
+        "notices",
+        "portal",
+        "statistics",
+        "reports",
+        "supervision",
+    },
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
-    "demo": {"core", "regions", "audit", "accounts", "cases", "portal", "statistics", "reports", "wsgi"},
+    "demo": {
+        "core",
+        "regions",
+        "audit",
+        "accounts",
+        "cases",
+        "portal",
+        "statistics",
+        "reports",
+        "supervision",
+        "wsgi",
+    },
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},
 }
 
@@ -61,3 +84,13 @@ def test_the_layer_check_sees_relative_imports():
     assert _pingan_imports(ROOT / "cases" / "views" / "home.py") >= {"cases", "accounts"}
     apps = {p.name for p in ROOT.iterdir() if (p / "apps.py").exists() or (p / "urls.py").exists()}
     assert set(ALLOWED) == apps, "a new app needs its place in ALLOWED"
+
+
+def test_every_transition_has_its_action_and_form_once_the_apps_are_loaded():
+    """Apps above cases register their rows' functions (supervision: 督办) from AppConfig.ready()."""
+    from pingan.cases.actions import ACTIONS
+    from pingan.cases.views.forms import ACTION_FIELDS
+    from pingan.cases.workflow import TRANSITIONS
+
+    assert set(ACTIONS) == set(TRANSITIONS) == set(ACTION_FIELDS)
+    assert {"supervise", "lift_supervision", "report_progress"} <= set(ACTIONS)

@@ -87,15 +87,15 @@ def test_leader_supervises_and_the_flag_filters(county):
     other = d.post("/cases", case_body(county, title="另一件"))[1]["number"]
     leader = Api(county.users["leader"])
     assert (
-        leader.act(number, "supervise", {"level": "listed", "note": "挂牌督办，每周报告进展"})[
-            "supervision_level"
-        ]
+        leader.act(
+            number, "supervise", {"level": "listed", "requirement": "每周报告进展", "report_every_days": 7}
+        )["supervision_level"]
         == "listed"
     )
     assert [c["number"] for c in d.get("/cases", supervised="true")[1]["items"]] == [number]
     assert other in [c["number"] for c in d.get("/cases", supervised="false")[1]["items"]]
     # A handler cannot supervise.
-    assert leader.get(f"/cases/{number}")[1]["allowed_actions"] == ["supervise"]
+    assert leader.get(f"/cases/{number}")[1]["allowed_actions"] == ["supervise", "lift_supervision"]
 
 
 def test_created_date_filters(county):

@@ -353,7 +353,9 @@ def minimal_bodies(county) -> dict[str, dict]:
         "follow_up": {"satisfaction": "satisfied", "resolved": True},
         "reopen": reason,
         "archive": note,
-        "supervise": {"level": "listed"},
+        "supervise": {"level": "listed", "requirement": "走查", "report_every_days": 7},
+        "lift_supervision": {"note": "走查"},
+        "report_progress": {"text": "走查"},
         "reply": {"text": "走查"},
         # Empty lists: taking it would lift every exclusion, the walker's own included.
         "exclude": reason,

@@ -267,10 +267,12 @@ def test_extension_is_approved_from_the_inbox(county, web):
 
 def test_supervised_page_shows_listed_cases_and_their_report_due(county, web):
     number = _dispatched(county)
-    Api(county.users["leader"]).act(number, "supervise", {"level": "listed"})
-    html = _text(web("leader").get("/cases/supervised/"))
-    assert number in html and "挂牌督办" in html and "下次应报" in html
-    assert number not in _text(web("handler2").get("/cases/supervised/"))
+    Api(county.users["leader"]).act(
+        number, "supervise", {"level": "listed", "requirement": "本周内办结", "report_every_days": 7}
+    )
+    html = _text(web("leader").get("/supervision/"))
+    assert number in html and "挂牌督办" in html and "下次报告截止" in html
+    assert number not in _text(web("handler2").get("/supervision/"))
 
 
 def test_grid_worker_reports_from_the_phone_page(county, web):

@@ -7,6 +7,7 @@ from .reference import auth_router
 from .reference import router as reference_router
 from .reports import router as reports_router
 from .statistics import router as statistics_router
+from .supervision import router as supervision_router
 
 api.add_router("/", cases_router)
 api.add_router("/", reference_router)
@@ -14,6 +15,7 @@ api.add_router("/", notices_router)
 api.add_router("/", audit_router)
 api.add_router("/", statistics_router)
 api.add_router("/", reports_router)
+api.add_router("/", supervision_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

@@ -59,6 +59,8 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "case.reopen": "重新办理",
             "case.archive": "归档",
             "case.supervise": "督办",
+            "case.lift_supervision": "解除督办",
+            "case.report_progress": "报告督办进展",
         },
     ),
     (
@@ -67,6 +69,7 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "case.reveal": "查看个人信息原文",
             "case.excluded_access": "回避人员试图访问案件",
             "case.export": "导出案件台账",
+            "supervision.export": "导出督办台账",
             "export.download": "下载导出文件",
             "case.import_file": "批量补录（导入文件）",
             "audit.export": "导出审计日志",
@@ -127,6 +130,7 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "case.public_feedback": "群众评价",
             "case.overdue": "标记超期",
             "case.escalate": "超期升级",
+            "case.progress_late": "督办进展逾期未报",
             "case.purge": "到期清除个人信息",
             "sweep": "超期巡检",
             "purge": "到期清除（批次）",
@@ -139,7 +143,13 @@ ACTION_LABELS: dict[str, str] = {code: label for _, codes in ACTION_GROUPS for c
 EXPORT_ACTIONS = tuple(code for code in ACTION_LABELS if code.endswith(".export"))
 
 # Object types that are not a model label ("app.model").
-OBJECT_TYPES = {"case": "案件", "ledger": "案件台账", "audit": "审计日志", "export_job": "导出任务"}
+OBJECT_TYPES = {
+    "case": "案件",
+    "ledger": "案件台账",
+    "supervision": "督办台账",
+    "audit": "审计日志",
+    "export_job": "导出任务",
+}
 
 
 def action_label(code: str) -> str:

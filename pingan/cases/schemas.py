@@ -139,8 +139,14 @@ class DecisionIn(ActionIn):
     note: Note = ""
 
 
+def _not_progress(kind: str) -> str:
+    if kind == WorkRecord.Kind.PROGRESS:
+        raise ValueError("督办进展请用“报告督办进展”提交")
+    return kind
+
+
 class WorkRecordIn(ActionIn):
-    kind: WorkRecord.Kind
+    kind: Annotated[WorkRecord.Kind, AfterValidator(_not_progress)]
     content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
     happened_at: AwareDatetime | None = None
 
@@ -161,11 +167,6 @@ class ResolveIn(ActionIn):
 class FollowUpIn(ActionIn):
     satisfaction: FollowUp.Satisfaction
     resolved: bool
-    note: Note = ""
-
-
-class SuperviseIn(ActionIn):
-    level: Literal["routine", "listed", "none"]
     note: Note = ""
 
 

@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 from typing import Literal, NoReturn, TypeVar
 
-from django.db.models import BooleanField, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 from pydantic import BaseModel
@@ -262,30 +262,3 @@ def decidable_requests(user) -> QuerySet[CaseRequest]:
             if held is not None:
                 q |= Q(kind=kind, case__in=Case.objects.filter(held))
     return CaseRequest.objects.filter(q, decision=CaseRequest.Decision.PENDING)
-
-
-SUPERVISED_LIMIT = 500
-
-
-def supervised_cases(user) -> list[dict]:
-    """Open supervised cases in scope with when they were last supervised and last reported on."""
-    last_supervise = (
-        CaseEvent.objects.filter(case_id=OuterRef("pk"), action__in=("supervise", "accept"))
-        .order_by("-id")
-        .values("at")[:1]
-    )
-    qs = (
-        Case.objects.visible_to(user)
-        .filter(status__in=OPEN_STATUSES)
-        .exclude(supervision_level="")
-        .annotate(last_progress=Max("work_records__happened_at"), supervised_at=Subquery(last_supervise))
-    )
-    fields = ("number", "title", "status", "supervision_level", "reported_at", "accept_due", "sign_due",
-              "resolve_due", "check_due", "lead_unit__name", "region__name", "last_progress", "supervised_at",
-              "overdue")  # fmt: skip
-    rows = list(
-        with_overdue(qs)
-        .order_by("supervision_level", "resolve_due", "id")  # "listed" sorts before "routine"
-        .values(*fields)[:SUPERVISED_LIMIT]
-    )
-    return rows

@@ -4,6 +4,9 @@ Set-based, so that it scales to a province; idempotent, because the level a case
 function of how long it has been overdue, and each (case, step, due, level) is written at most once.
 Each mark and each escalation is an event (written by the event writer's bulk form, with its audit
 entry); escalation notices follow from the events.
+
+Apps above cases join the sweep through `sweeping` (pingan.supervision marks missed 督办 progress
+reports): each receiver takes `now` and returns its counts, which the sweep adds to its own.
 """
 
 from collections import defaultdict
@@ -13,6 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from pingan.audit.log import record
@@ -25,6 +29,8 @@ MAX_LEVEL = 4
 CHUNK = 2000
 # What an event needs of its case, and what the rollups will.
 EVENT_FIELDS = ("number", "status", "stream", "region", "category", "lead_unit")
+# Sent after the overdue steps are marked, with `now`; a receiver returns {count name: number}.
+sweeping = Signal()
 
 
 def _target_level(now: datetime, due: datetime, interval: timedelta) -> int:
@@ -48,7 +54,10 @@ def sweep(now: datetime | None = None, progress: Callable[[str], None] | None = 
                 totals["escalations"] += written
                 if progress:
                     progress(f"{step}: 已升级 {totals['escalations']} 件次")
-    if totals["marked"] or totals["escalations"]:
+    for _receiver, counts in sweeping.send(sender=Case, now=now):
+        if isinstance(counts, dict):
+            totals.update(counts)
+    if any(totals.values()):
         record("system", "sweep", data=totals)
     return totals
 

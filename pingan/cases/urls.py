@@ -13,7 +13,6 @@ urlpatterns = [
     path("regions/", intake.region_options, name="region_options"),
     path("similar/", intake.similar_cases, name="similar"),
     path("inbox/", desk.inbox, name="inbox"),
-    path("supervised/", desk.supervised, name="supervised"),
     path("grid/", grid.grid_report, name="grid"),
     path("filters/", ledger.save_filter, name="save_filter"),
     path("filters/<int:pk>/delete/", ledger.delete_filter, name="delete_filter"),

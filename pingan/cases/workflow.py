@@ -28,6 +28,8 @@ class Transition:
 
 
 ENDED_WITH_REPORTER = (S.CLOSED, S.REJECTED, S.WITHDRAWN, S.MERGED)
+# While the lead unit works on a case it owes progress reports on a 督办; the sweep marks missed ones.
+REPORTING_STATUSES = (S.DISPATCHED, S.IN_PROGRESS, S.SUSPENDED)
 TRANSITIONS: dict[str, Transition] = {
     "update": Transition("修改登记信息", (S.REPORTED, S.ACCEPTED), ("dispatcher",)),
     "accept": Transition("受理", (S.REPORTED,), ("dispatcher",), (S.ACCEPTED,)),
@@ -53,7 +55,10 @@ TRANSITIONS: dict[str, Transition] = {
     "follow_up": Transition("回访", (S.CLOSED,), ("dispatcher",)),
     "reopen": Transition("重新办理", (S.CLOSED,), ("dispatcher", "leader"), (S.IN_PROGRESS,)),
     "archive": Transition("归档", (S.CLOSED,), ("dispatcher",), (S.ARCHIVED,)),
+    # 督办 (GOVERNANCE §4): the records live in pingan.supervision, which registers these actions.
     "supervise": Transition("督办", OPEN_STATUSES, ("leader", "supervisor")),
+    "lift_supervision": Transition("解除督办", OPEN_STATUSES, ("leader", "supervisor")),
+    "report_progress": Transition("报告督办进展", REPORTING_STATUSES, ("handler",)),
     "reply": Transition("答复群众", (*OPEN_STATUSES, *ENDED_WITH_REPORTER), ("dispatcher", "handler")),
     "exclude": Transition("设置回避", OPEN_STATUSES, ("dispatcher", "custodian")),
 }
@@ -68,6 +73,7 @@ SYSTEM_EVENTS: dict[str, Transition] = {
     "merged_in": Transition("并入案件", OPEN_STATUSES, ()),
     "overdue": Transition("超期", OPEN_STATUSES, ()),
     "escalate": Transition("超期升级", OPEN_STATUSES, ()),
+    "progress_late": Transition("督办进展逾期未报", OPEN_STATUSES, ()),
     "public_message": Transition("群众留言", ANY, ()),
     "public_feedback": Transition("群众评价", (S.RESOLVED, S.CLOSED, S.ARCHIVED, S.REJECTED), ()),
     "purge": Transition("到期清除个人信息", ANY, ()),
@@ -115,6 +121,8 @@ def is_legal(case: Case, action: str) -> bool:
     if action == "reply" and not case.has_receipt:
         return False  # only a reporter holding a receipt can read a reply
     if action == "exclude" and case.stream != Stream.TIP:
+        return False
+    if action in ("lift_supervision", "report_progress") and not case.supervision_level:
         return False
     verb, _, kind = action.partition("_")
     if kind in REQUEST_KINDS and verb in ("request", "decide"):

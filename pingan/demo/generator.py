@@ -37,10 +37,12 @@ from pingan.cases.models import (
 from pingan.cases.models.case import OPEN_STATUSES
 from pingan.cases.models.config import effective_on
 from pingan.regions.models import Region, Unit
+from pingan.supervision.models import Supervision
 
 from . import texts
 from .county import COUNTY_CODE, ROLE_USERS, County, town_centre
 from .history import History, choose_end, pick
+from .supervision import seed_supervision
 
 STREAM_WEIGHTS = {
     "dispute": 30,
@@ -86,6 +88,8 @@ OVERDUE_FOR_HANDLER = 3
 OVERDUE_AGE = timedelta(days=60)
 DAYS_PER_UNIT = {"natural_days": 1.0, "work_days": 1.4, "work_hours": 1.4 / 7}
 WINDOW_DAYS = 730
+# A major hazard is listed for 挂牌督办 on acceptance; older than this many resolve periods it is done.
+LISTED_OPEN_AGE = 3
 
 
 class TimeAxis:
@@ -363,6 +367,8 @@ def _new_case(
     h.reporter, h.parties = _people(rng, case, spot["home"], names, words["company"])
     age = (ctx.now - reported_at) / timedelta(days=1) / ctx.resolve_days(stream)
     end = forced or choose_end(rng, stream, category.code if category else "", age)
+    if severity == "major" and stream == "hazard" and not forced and age > LISTED_OPEN_AGE:
+        end = Status.CLOSED if end in OPEN_STATUSES else end  # a listed major hazard is not left for months
     h.run(Status.CLOSED if end == Status.ARCHIVED else end, age)
     return h
 
@@ -428,6 +434,7 @@ def _write(ctx: Context, batch: list[History]) -> None:
     Party.objects.bulk_create([p for h in batch for p in h.parties])
     FollowUp.objects.bulk_create([f for h in batch for f in h.follow_ups])
     CaseRequest.objects.bulk_create([r for h in batch for r in h.requests])
+    Supervision.objects.bulk_create([h.supervision for h in batch if h.supervision])
     events = [e for h in batch for e in (*h.events, *h.foreign_events)]
     for e in events:  # event data named its request / follow-up before they had ids
         for key in ("request", "follow_up"):
@@ -476,6 +483,7 @@ def generate_cases(
         done += len(lives)
         if progress:
             progress(done, n)
+    seed_supervision(ctx.users, now, rng)
     return done
 
 

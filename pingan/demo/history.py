@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pingan.cases.events import NewEvent
-from pingan.cases.models import Case, CaseRequest, FollowUp, Party, Reporter, Status
+from pingan.cases.models import Case, CaseRequest, FollowUp, Party, Reporter, Status, TimeUnit
 from pingan.cases.models.case import CLOCKS, DUE_FIELDS, OPEN_STATUSES, ended_step
+from pingan.supervision.models import Supervision
 
 from . import texts
 
@@ -91,6 +92,7 @@ class History:
         self.co_units: list[int] = []
         self.reporter: Reporter | None = None
         self.parties: list[Party] = []
+        self.supervision: Supervision | None = None
         self.merge_target: History | None = None
         self.previous_lead: int | None = None
         self.dispatcher = ctx.actor("dispatcher")
@@ -499,14 +501,20 @@ class History:
             self.event("archive", actor, {"note": ""}, to=S.ARCHIVED)
 
     def _supervision(self, age: float) -> None:
-        """督办: likely on cases stuck past their period, occasional on others, at a moment they were open."""
+        """督办 of a case that is finished by now: likely on one that ran past its period, at a moment it
+        was open, with its record. Open cases are supervised afterwards through the real actions, so
+        that their progress reports are filed and missed ones marked (pingan.demo.supervision)."""
         c, rng = self.case, self.rng
+        if c.status in OPEN_STATUSES or c.supervision_level == Case.Supervision.LISTED:
+            return
         x = rng.random()
-        if c.status in OPEN_STATUSES and age > 1:
-            level = "listed" if x < 0.15 else "routine" if x < 0.6 else ""
-        else:
-            level = "listed" if x < 0.01 else "routine" if x < 0.05 else ""
-        if not level or c.supervision_level == Case.Supervision.LISTED:
+        late = age > 1 or (
+            c.resolve_due is not None and (c.resolved_at or c.closed_at or c.resolve_due) > c.resolve_due
+        )
+        level = (
+            ("listed" if x < 0.1 else "routine" if x < 0.4 else "") if late else "routine" if x < 0.03 else ""
+        )
+        if not level:
             return
         start = c.accepted_at or c.reported_at
         at = start + ((c.closed_at or self.ctx.now) - start) * rng.uniform(0.2, 0.9)
@@ -514,9 +522,17 @@ class History:
         if status not in OPEN_STATUSES:
             return
         c.supervision_level = level
-        actor = self.ctx.actor("leader" if level == "listed" else "supervisor")
-        data = {"level": level, "note": rng.choice(texts.SUPERVISE_NOTES[level])}
-        event = NewEvent(c, "supervise", actor, at, status, status, data)
+        issuer = self.ctx.user("leader" if level == "listed" else "supervisor")
+        requirement = rng.choice(texts.SUPERVISE_NOTES[level])
+        days = 7 if level == "listed" else 14
+        due = self.ctx.cal.add(at, days, TimeUnit.NATURAL_DAYS)
+        self.supervision = Supervision(
+            case=c, level=level, requirement=requirement, report_every_days=days, issued_by=issuer,
+            issued_at=at, next_report_due=due,
+        )  # fmt: skip
+        data = {"level": level, "previous": "", "requirement": requirement, "report_every_days": days,
+                "deadline": None, "next_report_due": due}  # fmt: skip
+        event = NewEvent(c, "supervise", self._name(issuer), at, status, status, data)
         self.events.insert(bisect.bisect_right([e.at for e in self.events], at), event)
 
     def _finish(self) -> None:

@@ -19,9 +19,9 @@ from pingan.cases.models import CaseEvent, CaseRequest
 
 from .models import Notification
 
-# Which role hears of which event, and what they are told. For a tip the custodian hears what would
-# go to a leader (policy.STAND_INS).
-BY_ROLE = {
+# Which role (or roles) hears of which event, and what they are told. For a tip the custodian hears
+# what would go to a leader (policy.STAND_INS).
+BY_ROLE: dict[str, tuple[str | tuple[str, ...], str]] = {
     "dispatch": ("handler", "新分派案件待签收"),
     "request_return": ("dispatcher", "有退单申请待审批"),
     "request_extension": ("unit_head", "有延期申请待审批"),
@@ -30,6 +30,8 @@ BY_ROLE = {
     "check_fail": ("handler", "核查未通过，请返工"),
     "reopen": ("handler", "案件重新办理"),
     "supervise": ("handler", "案件被督办"),
+    "lift_supervision": ("handler", "案件已解除督办"),
+    "progress_late": (("handler", "unit_head"), "督办案件逾期未报告办理进展"),
     "public_message": ("dispatcher", "群众通过查询码留言"),
     "public_feedback": ("dispatcher", "群众评价了办理结果"),
 }
@@ -91,14 +93,18 @@ def _recipients(
         return
     if event.action == "escalate":
         level = int(event.data.get("level", 0))
-        role, text = event.data.get("role", ""), f"超期提醒（第{level}级，{LEVEL_LABELS.get(level, '')}）"
+        roles, text = event.data.get("role", ""), f"超期提醒（第{level}级，{LEVEL_LABELS.get(level, '')}）"
     else:
-        role, text = BY_ROLE[event.action]
-    key = (role, subject)
-    if key not in cache:
-        cache[key] = policy.holders(role, subject)
-    for user in cache[key]:
-        yield user, text
+        roles, text = BY_ROLE[event.action]
+    told = set()
+    for role in (roles,) if isinstance(roles, str) else roles:
+        key = (role, subject)
+        if key not in cache:
+            cache[key] = policy.holders(role, subject)
+        for user in cache[key]:
+            if user.pk not in told:  # one notice per event, whatever roles the user holds
+                told.add(user.pk)
+                yield user, text
 
 
 def forget_purged(sender, case, **kwargs) -> None:

@@ -8,7 +8,7 @@ from ..conftest import PASSWORD, Api, case_body
 from .conftest import PHONE, login
 
 WALL = {"width": 1920, "height": 1080}
-PAGES = ("/", "/cases/", "/cases/new/", "/cases/inbox/", "/cases/supervised/")
+PAGES = ("/", "/cases/", "/cases/new/", "/cases/inbox/", "/supervision/")
 
 
 @pytest.mark.parametrize("viewport", [PHONE, WALL], ids=["360px", "1920px"])

@@ -89,7 +89,15 @@ def test_a_dispute_from_intake_to_follow_up(new_page, live_server, live_county, 
     leader = new_page()
     login(leader, live_server, "leader")
     open_case(leader, live_server, number)
-    act(leader, "督办", {"input[name=level][value=listed]": "", "textarea[name=note]": "请于一周内化解"})
+    act(
+        leader,
+        "督办",
+        {
+            "input[name=level][value=listed]": "",
+            "textarea[name=requirement]": "请于一周内化解",
+            "input[name=report_every_days]": "7",
+        },
+    )
     leader.get_by_role("link", name="督办案件").click()
     expect(leader.get_by_role("link", name="邻里排水沟渠纠纷")).to_be_visible()
 

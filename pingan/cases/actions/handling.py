@@ -1,4 +1,4 @@
-"""办理: work on a case, its evidence and its result, and 督办 over it."""
+"""办理: work on a case, its evidence and its result."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,7 +16,7 @@ from ..rules import step_due
 from ..tips import refusals_noted
 from ..uploads import store_attachment
 from ..workflow import may_attach
-from .base import lock_case, transition
+from .base import Change, lock_case, transition
 
 
 def record_work(
@@ -30,11 +30,16 @@ def record_work(
 ) -> Case:
     """记录工作: a mediation, visit, site visit or call, by the lead unit or a co-unit."""
     with transition(case, "record_work", by=by, now=now) as c:
-        record = WorkRecord.objects.create(
-            case=c.case, kind=kind, content=content, happened_at=happened_at or c.now, author=by
-        )
+        record = add_work_record(c, kind=kind, content=content, happened_at=happened_at)
         c.data = {"work_record": record.pk, "kind": kind}
     return c.case
+
+
+def add_work_record(c: Change, *, kind: str, content: str, happened_at: datetime | None = None) -> WorkRecord:
+    """A work record written by the action under way (记录工作, or a 督办 progress report)."""
+    return WorkRecord.objects.create(
+        case=c.case, kind=kind, content=content, happened_at=happened_at or c.now, author=c.by
+    )
 
 
 def resolve_case(
@@ -69,14 +74,6 @@ def resolve_case(
         if agreement:
             Agreement.objects.update_or_create(case=case, defaults=agreement)
         c.data = {"outcome": outcome, "summary": summary, "evidence": found, "check_due": case.check_due}
-    return c.case
-
-
-def supervise_case(case: Case, *, by: User, level: str, note: str = "", now: datetime | None = None) -> Case:
-    """督办: `routine` 日常督办, `listed` 挂牌督办, or `none` to lift it."""
-    with transition(case, "supervise", by=by, now=now) as c:
-        c.case.supervision_level = "" if level == "none" else level
-        c.data = {"level": level, "note": note}
     return c.case
 
 

@@ -91,6 +91,7 @@ class WorkRecord(models.Model):
         SITE = "site", "现场处置"
         CALL = "call", "电话联系"
         OTHER = "other", "其他"
+        PROGRESS = "progress", "督办进展报告"  # written only by the report_progress action
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="work_records")
     kind = models.CharField("方式", max_length=16, choices=Kind.choices)

@@ -1,8 +1,10 @@
 """The case page: everything about one case, and a small form for each action the user may take."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +16,7 @@ from pingan.regions.models import Unit
 
 from .. import actions, selectors
 from ..clocks import LOCAL
+from ..models import Case
 from ..rules import suggest_lead_unit
 from ..serializers import case_out, events_out
 from ..workflow import TRANSITIONS, may_reveal
@@ -21,6 +24,10 @@ from .display import running_clocks
 from .forms import ACTION_FIELDS, DANGER, fields_for, payload_from
 from .locator import town_locator
 from .uploads import atomic_with_uploads
+
+# Panels that apps above cases add to the case page from their AppConfig.ready() (pingan.supervision:
+# the 督办 in force and its progress reports). Each returns its HTML, or "" when it has nothing to show.
+CASE_PANELS: list[Callable[[HttpRequest, Case], str]] = []
 
 
 @login_required
@@ -51,6 +58,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
         "locator": town_locator(case.region_id, case.lat, case.lng),
         "events": events_out(selectors.case_timeline(case)),
         "forms": forms,
+        "panels": [html for panel in CASE_PANELS if (html := panel(request, case))],
         "revealed": revealed or {},
         "reveal_reporter": may_reveal(scope, case, "reporter.phone"),
         "reveal_parties": may_reveal(scope, case, "parties.phone"),

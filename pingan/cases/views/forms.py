@@ -14,7 +14,7 @@ from ..models import Case, FollowUp, WorkRecord
 class Field:
     name: str
     label: str
-    kind: str = "text"  # text, textarea, select, radio, checkbox, datetime, date, units, files
+    kind: str = "text"  # text, textarea, number, select, radio, checkbox, datetime, date, units, files
     choices: tuple = ()
     required: bool = False
     hint: str = ""
@@ -27,8 +27,10 @@ DECISION = (
     Field("decision", "审批意见", "radio", (("approve", "同意"), ("deny", "不同意")), required=True),
     Field("note", "审批说明", "textarea"),
 )
+WORK_KINDS = tuple(c for c in WorkRecord.Kind.choices if c[0] != WorkRecord.Kind.PROGRESS)
 OUTCOME = Field("outcome", "办理结果", "select", tuple(Case.Outcome.choices), required=True)
 
+# An app above cases adds the forms of the actions it registers (pingan.supervision: 督办).
 ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
     "update": (
         Field("title", "标题"),
@@ -62,7 +64,7 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
     "decide_suspension": DECISION,
     "resume": (NOTE,),
     "record_work": (
-        Field("kind", "方式", "select", tuple(WorkRecord.Kind.choices), required=True),
+        Field("kind", "方式", "select", WORK_KINDS, required=True),
         Field("content", "工作内容", "textarea", required=True),
         Field("happened_at", "时间", "datetime", hint="不填则为现在"),
     ),
@@ -83,16 +85,6 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     "reopen": (REASON,),
     "archive": (NOTE,),
-    "supervise": (
-        Field(
-            "level",
-            "督办级别",
-            "radio",
-            (("routine", "日常督办"), ("listed", "挂牌督办"), ("none", "解除督办")),
-            required=True,
-        ),
-        NOTE,
-    ),
     "reply": (
         Field(
             "text",

@@ -17,7 +17,9 @@ from ..models.case import OPEN_STATUSES, due_soon_q, overdue_q
 from .display import for_display
 
 RECENT = 8
-LISTED_OPEN = "/cases/?supervised=listed&backlog=true"  # what the 挂牌督办 tile counts
+# The 督办 page (pingan.supervision) lists what the 挂牌督办 tile counts: its records in force are those
+# of the open cases whose supervision_level is "listed", which the 督办 actions keep in step.
+LISTED_OPEN = "/supervision/?level=listed"
 ROW_FIELDS = ("number", "title", "status", "overdue", "accept_due", "sign_due", "resolve_due", "check_due")
 
 

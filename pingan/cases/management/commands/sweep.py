@@ -6,6 +6,7 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from pingan.cases.sweep import sweep
+from pingan.cases.workflow import EVENT_LABELS
 
 
 def _interrupt(signum, frame):
@@ -14,7 +15,8 @@ def _interrupt(signum, frame):
 
 class Command(BaseCommand):
     help = (
-        "标记超期环节并逐级升级提醒（承办人 → 单位负责人 → 受理分派员 → 领导）；重复运行不会重复升级。"
+        "标记超期环节并逐级升级提醒（承办人 → 单位负责人 → 受理分派员 → 领导），"
+        "标记督办案件逾期未报的进展报告；重复运行不会重复升级或重复标记。"
         "--every N 每 N 分钟运行一次，直到按 Ctrl+C 或收到 SIGTERM。"
     )
 
@@ -54,7 +56,11 @@ class Command(BaseCommand):
         finally:
             if stamp:
                 connections.close_all()  # not held open through the wait
-        marked, escalations = totals["marked"], totals["escalations"]
+        marked, escalations = totals.pop("marked"), totals.pop("escalations")
+        # What other apps' checks found (督办进展逾期未报…), named by their event's label.
+        more = "".join(f"，{EVENT_LABELS.get(name, name)} {n} 件次" for name, n in totals.items())
         self.stdout.write(
-            self.style.SUCCESS(f"{prefix}超期巡检完成：新标记超期 {marked} 件，新增升级 {escalations} 件次。")
+            self.style.SUCCESS(
+                f"{prefix}超期巡检完成：新标记超期 {marked} 件，新增升级 {escalations} 件次{more}。"
+            )
         )
