@@ -18,6 +18,7 @@ from pingan.core.periods import period_of
 from pingan.demo.generator import generate_cases
 from pingan.reports.actions import generate, publish, set_commentary
 from pingan.reports.models import Report
+from pingan.supervision.models import Supervision
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output" / "reports"
 
@@ -104,13 +105,18 @@ def test_the_weekly_sheet_counts_each_town_as_worked_out_by_hand(county, api):
     overdue = _case(api, county, 0, accept_due=now - timedelta(days=3), overdue_since=now - timedelta(days=3),
                     supervision_level=Case.Supervision.LISTED)  # fmt: skip
     _case(api, county, 1, reported_at=now - timedelta(days=8))  # town 2: one from before this week, open
+    body = {"level": "listed", "requirement": "三日内上报处置进展", "report_every_days": 3}
+    api("leader").act(overdue, "supervise", body)
+    Supervision.objects.filter(case__number=overdue).update(
+        missed_since=now - timedelta(days=1)
+    )  # a report late
     report = generate("weekly", week.key, county.code, by=county.users["supervisor"], now=now)
     table = next(b for s in report.document["sections"] for b in s["blocks"] if b["type"] == "table")
     rows = {r[0]: r[1:] for r in table["rows"]}
-    # [new, closed, open, overdue, longest overdue days, listed, new group, open major hazards]
-    assert rows[county.towns[0].name] == [4, 0, 4, 1, 3, 1, 0, 0]
-    assert rows[county.towns[1].name] == [0, 0, 1, 0, None, 0, 0, 0]
-    assert rows["合计"] == [4, 0, 5, 1, 3, 1, 0, 0]
+    # [new, closed, open, overdue, longest overdue days, listed, late reports, new group, major hazards]
+    assert rows[county.towns[0].name] == [4, 0, 4, 1, 3, 1, 1, 0, 0]
+    assert rows[county.towns[1].name] == [0, 0, 1, 0, None, 0, 0, 0, 0]
+    assert rows["合计"] == [4, 0, 5, 1, 3, 1, 1, 0, 0]
     assert overdue not in str(report.document)  # the weekly sheet counts; it names no case
     assert "本周示范县新增各类案件 4 件" in report.document["sections"][0]["blocks"][0]["text"]
 

@@ -63,7 +63,8 @@ def weekly_document(region: Region, period: Period, now: datetime) -> dict:
     total = towns[0]
     summary = (
         f"本周{region.name}新增各类案件 {total[1]} 件，办结 {total[2]} 件；目前在办 {total[3]} 件，"
-        f"其中超期 {total[4]} 件、挂牌督办 {total[6]} 件，重大隐患在办 {total[8]} 件。"
+        f"其中超期 {total[4]} 件、挂牌督办 {total[6]} 件（督办报告逾期 {total[7]} 件），"
+        f"重大隐患在办 {total[9]} 件。"
     )
     columns = [child.split("（")[0], *weekly.columns("周")]
     return {

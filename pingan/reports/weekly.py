@@ -1,25 +1,28 @@
 """周调度表 (GOVERNANCE §5): for each town and each unit of the region — new and closed this week, open,
-overdue and for how long the longest, listed cases, new group cases, open major hazards — as the
+overdue and for how long the longest, listed cases and those late with their progress reports, new
+group cases, open major hazards — as the
 supervisor reads it out at Monday's 调度会. Counts include tips (never their content)."""
 
 from datetime import datetime
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.functions import Substr
 
 from pingan.cases.models import Case, Stream
 from pingan.cases.models.case import OPEN_STATUSES, overdue_q
 from pingan.regions.models import Region, Unit, subtree_q
+from pingan.supervision.models import Supervision
+from pingan.supervision.selectors import in_force_q, late_q
 
 
 def columns(period_word: str) -> list[str]:
     """The measures' headers, for a week ("周") or a month ("月")."""
     return [f"本{period_word}新增", f"本{period_word}办结", "在办", "超期", "最长超期（天）", "挂牌督办",
-            "新增群体性", "重大隐患在办"]  # fmt: skip
+            "督办报告逾期", "新增群体性", "重大隐患在办"]  # fmt: skip
 
 
-EMPTY = {"new": 0, "closed": 0, "open": 0, "overdue": 0, "overdue_since": None, "listed": 0, "group": 0,
-         "hazards": 0}  # fmt: skip
+KEYS = ("new", "closed", "open", "overdue", "listed", "late_reports", "group", "hazards")
+EMPTY: dict = {"overdue_since": None, **dict.fromkeys(KEYS, 0)}
 
 
 def _measures(start: datetime, end: datetime, now: datetime) -> dict:
@@ -32,6 +35,7 @@ def _measures(start: datetime, end: datetime, now: datetime) -> dict:
         "overdue": Count("pk", filter=open_ & overdue_q(now)),
         "overdue_since": Min("overdue_since", filter=open_ & overdue_q(now)),
         "listed": Count("pk", filter=open_ & Q(supervision_level=Case.Supervision.LISTED)),
+        "late_reports": Count("pk", filter=Q(late_report=True)),
         "group": Count("pk", filter=new & Q(is_group=True)),
         "hazards": Count("pk", filter=open_ & Q(stream=Stream.HAZARD, severity=Case.Severity.MAJOR)),
     }
@@ -39,12 +43,13 @@ def _measures(start: datetime, end: datetime, now: datetime) -> dict:
 
 def _row(name: str, m: dict, now: datetime) -> list:
     days = (now - m["overdue_since"]).days if m["overdue_since"] else None
-    return [name, m["new"], m["closed"], m["open"], m["overdue"], days, m["listed"], m["group"], m["hazards"]]
+    return [name, m["new"], m["closed"], m["open"], m["overdue"], days, *(m[k] for k in KEYS[4:])]
 
 
 def weekly_tables(region: Region, start: datetime, end: datetime, now: datetime) -> tuple[list, list]:
     """(rows by town — a 合计 row first — and rows by lead unit), each row [name, *columns()]."""
-    cases = Case.objects.filter(subtree_q("region", region.code))
+    late = Supervision.objects.filter(in_force_q(), late_q(now), case=OuterRef("pk"))
+    cases = Case.objects.filter(subtree_q("region", region.code)).annotate(late_report=Exists(late))
     measures = _measures(start, end, now)
     level = len(region.code) + 3
     by_child = {
