@@ -11,6 +11,7 @@ from pingan.cases import actions, selectors
 from pingan.cases.schemas import CaseIn
 from pingan.cases.serializers import case_out, case_summary, events_out
 from pingan.core.errors import DomainError, invalid
+from pingan.core.validation import RecordId
 
 from .idempotency import create_once
 
@@ -106,7 +107,7 @@ def upload(request, number: str, file: File[UploadedFile], kind: Form[str] = "ev
 
 
 @router.get("/cases/{number}/attachments/{attachment_id}", summary="下载附件")
-def download(request, number: str, attachment_id: int):
+def download(request, number: str, attachment_id: RecordId):
     att = selectors.case_attachment(request.user, number, attachment_id)
     response = FileResponse(
         att.file.open("rb"), content_type=att.content_type, as_attachment=True, filename=att.original_name

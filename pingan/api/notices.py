@@ -4,6 +4,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from pingan.core.errors import invalid
+from pingan.core.validation import RecordId, record_id
 from pingan.notices import inbox
 
 router = Router(tags=["消息"])
@@ -16,7 +17,7 @@ class NoticeQuery(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[int] = Field(default_factory=list, max_length=1000)
+    ids: list[RecordId] = Field(default_factory=list, max_length=1000)
     all: bool = False
 
 
@@ -26,9 +27,9 @@ class ReadIn(Schema):
 def list_notifications(request, filters: Query[NoticeQuery]):
     before = None
     if filters.cursor:
-        if not filters.cursor.isdigit():
+        before = record_id(filters.cursor)
+        if before is None:
             raise invalid({"cursor": "翻页游标无效"})
-        before = int(filters.cursor)
     rows, next_before = inbox.page(request.user, unread=filters.unread, before=before, limit=filters.limit)
     return {
         "items": [inbox.out(n) for n in rows],

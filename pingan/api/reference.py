@@ -11,6 +11,7 @@ from pingan.accounts.tokens import token_out, tokens_of
 from pingan.accounts.twofactor import check_api_code
 from pingan.cases.models import Category
 from pingan.core.errors import DomainError, not_found
+from pingan.core.validation import RecordId
 from pingan.regions.models import Region, Unit, subtree_q
 
 router = Router(tags=["基础数据"])
@@ -62,7 +63,7 @@ def list_tokens(request):
 
 
 @auth_router.delete("/tokens/{token_id}", response={204: None}, summary="吊销我的令牌")
-def revoke_token(request, token_id: int):
+def revoke_token(request, token_id: RecordId):
     # Only the caller's own: another user's token answers as a missing one (404), admins included;
     # they revoke tokens in the admin.
     token = tokens_of(request.user).filter(pk=token_id).first()
