@@ -7,6 +7,8 @@ from pingan.core.errors import invalid
 from pingan.core.validation import RecordId, record_id
 from pingan.notices import inbox
 
+from .schemas import SIGNED_IN, NoticePage, ReadOut, answers
+
 router = Router(tags=["消息"])
 
 
@@ -22,7 +24,10 @@ class ReadIn(Schema):
 
 
 @router.get(
-    "/notifications", summary="我的消息", description="`unread=true` 只看未读；用 `next_cursor` 翻页。"
+    "/notifications",
+    response=answers({200: NoticePage}, *SIGNED_IN),
+    summary="我的消息",
+    description="`unread=true` 只看未读；用 `next_cursor` 翻页。",
 )
 def list_notifications(request, filters: Query[NoticeQuery]):
     before = None
@@ -38,7 +43,12 @@ def list_notifications(request, filters: Query[NoticeQuery]):
     }
 
 
-@router.post("/notifications/read", summary="标为已读", description='`{"ids": [...]}` 或 `{"all": true}`。')
+@router.post(
+    "/notifications/read",
+    response=answers({200: ReadOut}, *SIGNED_IN),
+    summary="标为已读",
+    description='`{"ids": [...]}` 或 `{"all": true}`。',
+)
 def read_notifications(request, payload: ReadIn):
     marked = inbox.mark_read(request.user, ids=payload.ids, everything=payload.all)
     return {"marked": marked, "unread": inbox.unread_count(request.user)}
