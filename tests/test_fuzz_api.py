@@ -11,6 +11,7 @@ Each operation is called as a user who may take it (so that bodies reach the act
 real case numbers, attachment ids and a real receipt as often as on generated ones."""
 
 import socket
+import threading
 import time
 from collections import Counter
 
@@ -109,16 +110,23 @@ def fuzz_target(live_server, county, api, settings, monkeypatch):
     tokens = {}
     for username in {*ACTORS, "auditor"}:
         _, tokens[username] = ApiToken.issue(county.users[username], name="fuzz")
-    yield live_server.url, tokens, numbers, attachments, receipt
+    session = requests.Session()
+    yield session, live_server.url, tokens, numbers, attachments, receipt
+    # The server thread of a kept-alive connection closes the shared test database connection when
+    # the client hangs up: it must do so now, while the test database is still shared with it.
+    session.close()
+    deadline = time.monotonic() + 10
+    while any("process_request_thread" in t.name for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the live server's request threads did not finish"
+        time.sleep(0.05)
     cache.clear()
 
 
 class Run:
     """Requests made and failures found, over all operations."""
 
-    def __init__(self, base_url: str, tokens: dict[str, str], real: st.SearchStrategy):
-        self.base_url, self.tokens, self.real = base_url, tokens, real
-        self.session = requests.Session()
+    def __init__(self, session: requests.Session, base_url: str, tokens: dict[str, str], real):
+        self.session, self.base_url, self.tokens, self.real = session, base_url, tokens, real
         self.statuses: Counter[int] = Counter()
         self.failures: dict[str, str] = {}
 
@@ -155,7 +163,7 @@ class Run:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fuzzing_the_api_finds_no_5xx_and_every_answer_matches_the_schema(fuzz_target):
-    base_url, tokens, numbers, attachments, receipt = fuzz_target
+    session, base_url, tokens, numbers, attachments, receipt = fuzz_target
     schema = schemathesis.openapi.from_url(base_url + "/api/v1/openapi.json")
     results = list(schema.get_all_operations())
     assert all(isinstance(r, Ok) for r in results), [r for r in results if not isinstance(r, Ok)]
@@ -167,7 +175,7 @@ def test_fuzzing_the_api_finds_no_5xx_and_every_answer_matches_the_schema(fuzz_t
             "receipt": st.sampled_from([None, receipt]),
         }
     )
-    run = Run(base_url, tokens, real)
+    run = Run(session, base_url, tokens, real)
     started = time.monotonic()
     for operation in operations:
         for mode, examples in EXAMPLES.items():
