@@ -19,12 +19,38 @@ def test_openapi_document_and_docs(client, county):
         "/api/v1/cases",
         "/api/v1/cases/{number}",
         "/api/v1/cases/{number}/events",
-        "/api/v1/cases/{number}/actions/{action}",
+        "/api/v1/cases/{number}/actions/resolve",
         "/api/v1/auth/token",
         "/api/v1/me",
     ):
         assert p in paths
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_openapi_gives_each_action_its_operation_and_every_answer_its_schema(client):
+    from pingan.cases.actions import ACTIONS
+
+    doc = client.get("/api/v1/openapi.json").json()
+    paths, schemas = doc["paths"], doc["components"]["schemas"]
+    # One operation per workflow action, with the body of that action; no catch-all `{action}`.
+    assert "/api/v1/cases/{number}/actions/{action}" not in paths
+    for name, action in ACTIONS.items():
+        op = paths[f"/api/v1/cases/{{number}}/actions/{name}"]["post"]
+        body = op["requestBody"]["content"]["application/json"]["schema"]
+        assert body["title"] == action.schema.__name__ and body["additionalProperties"] is False
+        assert {"200", "404", "409"} <= set(op["responses"])
+    # Every status of every operation has a body schema, and every error is the one error format.
+    for path, ops in paths.items():
+        for method, op in ops.items():
+            for status, answer in op["responses"].items():
+                if status == "204":
+                    continue
+                assert answer.get("content"), (method, path, status)
+                if status >= "400":
+                    ref = answer["content"]["application/json"]["schema"]["$ref"]
+                    assert ref == "#/components/schemas/ErrorOut", (method, path, status)
+    assert schemas["CaseOut"]["additionalProperties"] is False
+    assert schemas["ErrorBody"]["required"] == ["code", "message"]
 
 
 def test_docs_load_swagger_ui_from_pingan_itself(client):

@@ -5,6 +5,8 @@ from pydantic import Field
 
 from pingan.audit import selectors
 
+from .schemas import SIGNED_IN, AuditPage, answers
+
 router = Router(tags=["审计"])
 
 
@@ -25,6 +27,8 @@ class AuditQuery(Schema):
 
 @router.get(
     "/audit",
+    response=answers({200: AuditPage}, *SIGNED_IN),
+    exclude_unset=True,
     summary="审计日志",
     description="仅限审计员。按写入顺序从新到旧；用上一页返回的 `next_cursor` 取下一页。"
     "每条记录带中文的操作名称 `action_label` 和操作人姓名 `actor_name`。",

@@ -8,11 +8,16 @@ from ninja.files import UploadedFile
 
 from pingan.accounts.scope import scope_of
 from pingan.cases import actions, selectors
+from pingan.cases import schemas as s
 from pingan.cases.schemas import CaseIn
 from pingan.cases.serializers import case_out, case_summary, events_out
+from pingan.cases.workflow import TRANSITIONS
 from pingan.core.errors import DomainError, invalid
+from pingan.core.validation import RecordId
 
+from . import schemas as out
 from .idempotency import create_once
+from .schemas import answers
 
 router = Router(tags=["案件"])
 
@@ -24,13 +29,21 @@ class CaseListQuery(selectors.CaseFilter):
     with_total: bool = False
 
 
+# What a download may be: the types an upload is accepted as (pingan.cases.uploads).
+_DOWNLOAD = {
+    mime: {"schema": {"type": "string", "format": "binary"}}
+    for mime in ("image/jpeg", "image/png", "image/heic", "application/pdf")
+}
+
+
 def _detail(request, number: str) -> dict:
     return case_out(selectors.find_case(request.user, number), scope_of(request.user))
 
 
 @router.post(
     "/cases",
-    response={201: dict},
+    response=answers({201: out.CaseOut}, *out.SIGNED_IN, 422),
+    exclude_unset=True,
     summary="登记案件",
     description="支持 `Idempotency-Key` 请求头：同键同内容重放首次结果，同键不同内容返回 422。",
 )
@@ -50,6 +63,8 @@ def create_case(request, payload: CaseIn):
 
 @router.get(
     "/cases",
+    response=answers({200: out.CasePage}, *out.SIGNED_IN),
+    exclude_unset=True,
     summary="案件台账",
     description=(
         "键集分页：用上一页返回的 `next_cursor` 取下一页。`with_total=true` 时另返回符合条件的总数 `total`。"
@@ -66,32 +81,71 @@ def list_cases(request, filters: Query[CaseListQuery]):
     return page
 
 
-@router.get("/cases/{number}", summary="案件详情")
+@router.get(
+    "/cases/{number}",
+    response=answers({200: out.CaseOut}, *out.SIGNED_IN, 404),
+    exclude_unset=True,
+    summary="案件详情",
+)
 def get_case(request, number: str):
     return _detail(request, number)
 
 
-@router.get("/cases/{number}/events", summary="案件流转记录")
+@router.get(
+    "/cases/{number}/events",
+    response=answers({200: out.EventList}, *out.SIGNED_IN, 404),
+    summary="案件流转记录",
+)
 def list_events(request, number: str):
     return {"items": events_out(selectors.case_events(request.user, number))}
 
 
-@router.post("/cases/{number}/actions/reveal", summary="查看个人信息原文（需说明理由，留痕）")
+@router.post(
+    "/cases/{number}/actions/reveal",
+    response=answers({200: out.RevealOut}, *out.SIGNED_IN, 404),
+    summary="查看个人信息原文（需说明理由，留痕）",
+    openapi_extra=out.json_body(s.RevealIn),
+)
 def reveal(request, number: str):
     return {"value": actions.reveal(request.user, number, _json_body(request))}
 
 
-@router.post(
-    "/cases/{number}/actions/{action}",
-    summary="执行流转操作",
-    description="操作及其字段见 DESIGN §4；返回案件详情，含 `allowed_actions`。",
-)
-def take_action(request, number: str, action: str):
+def _action_view(name: str):
+    def take_action(request, number: str):
+        actions.perform(request.user, number, name, _json_body(request))
+        return _detail(request, number)
+
+    return take_action
+
+
+# One operation per workflow action, each with its own body (DESIGN §4). The view reads the body
+# itself: scope, role and state are checked before the fields.
+for _name, _action in actions.ACTIONS.items():
+    router.post(
+        f"/cases/{{number}}/actions/{_name}",
+        response=answers({200: out.CaseOut}, *out.SIGNED_IN, 404, 409),
+        exclude_unset=True,
+        operation_id=f"case_action_{_name}",
+        summary=TRANSITIONS[_name].label,
+        description="返回案件详情，含当前用户可执行的操作 `allowed_actions`。",
+        openapi_extra=out.json_body(_action.schema),
+    )(_action_view(_name))
+
+
+@router.post("/cases/{number}/actions/{action}", include_in_schema=False)
+def unknown_action(request, number: str, action: str):
+    """Any other name: 404 `unknown_action`."""
     actions.perform(request.user, number, action, _json_body(request))
     return _detail(request, number)
 
 
-@router.post("/cases/{number}/attachments", response={201: dict}, summary="上传附件")
+@router.post(
+    "/cases/{number}/attachments",
+    response=answers({201: out.AttachmentOut}, *out.SIGNED_IN, 404, 409),
+    summary="上传附件",
+    description="`kind`：`evidence` 佐证材料、`photo` 照片、`document` 文书；"
+    "只收 JPEG、PNG、HEIC 和 PDF，按内容判断，单个文件不超过 20 MB。",
+)
 def upload(request, number: str, file: File[UploadedFile], kind: Form[str] = "evidence"):
     content = file.read()
     att = actions.add_attachment(
@@ -105,8 +159,13 @@ def upload(request, number: str, file: File[UploadedFile], kind: Form[str] = "ev
     return Status(201, {"id": att.pk, "kind": att.kind, "content_type": att.content_type, "size": att.size})
 
 
-@router.get("/cases/{number}/attachments/{attachment_id}", summary="下载附件")
-def download(request, number: str, attachment_id: int):
+@router.get(
+    "/cases/{number}/attachments/{attachment_id}",
+    response=answers({200: None}, *out.SIGNED_IN, 404),
+    summary="下载附件",
+    openapi_extra={"responses": {200: {"description": "附件内容", "content": _DOWNLOAD}}},
+)
+def download(request, number: str, attachment_id: RecordId):
     att = selectors.case_attachment(request.user, number, attachment_id)
     response = FileResponse(
         att.file.open("rb"), content_type=att.content_type, as_attachment=True, filename=att.original_name

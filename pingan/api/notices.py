@@ -4,7 +4,10 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from pingan.core.errors import invalid
+from pingan.core.validation import RecordId, record_id
 from pingan.notices import inbox
+
+from .schemas import SIGNED_IN, NoticePage, ReadOut, answers
 
 router = Router(tags=["消息"])
 
@@ -16,19 +19,22 @@ class NoticeQuery(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[int] = Field(default_factory=list, max_length=1000)
+    ids: list[RecordId] = Field(default_factory=list, max_length=1000)
     all: bool = False
 
 
 @router.get(
-    "/notifications", summary="我的消息", description="`unread=true` 只看未读；用 `next_cursor` 翻页。"
+    "/notifications",
+    response=answers({200: NoticePage}, *SIGNED_IN),
+    summary="我的消息",
+    description="`unread=true` 只看未读；用 `next_cursor` 翻页。",
 )
 def list_notifications(request, filters: Query[NoticeQuery]):
     before = None
     if filters.cursor:
-        if not filters.cursor.isdigit():
+        before = record_id(filters.cursor)
+        if before is None:
             raise invalid({"cursor": "翻页游标无效"})
-        before = int(filters.cursor)
     rows, next_before = inbox.page(request.user, unread=filters.unread, before=before, limit=filters.limit)
     return {
         "items": [inbox.out(n) for n in rows],
@@ -37,7 +43,12 @@ def list_notifications(request, filters: Query[NoticeQuery]):
     }
 
 
-@router.post("/notifications/read", summary="标为已读", description='`{"ids": [...]}` 或 `{"all": true}`。')
+@router.post(
+    "/notifications/read",
+    response=answers({200: ReadOut}, *SIGNED_IN),
+    summary="标为已读",
+    description='`{"ids": [...]}` 或 `{"all": true}`。',
+)
 def read_notifications(request, payload: ReadIn):
     marked = inbox.mark_read(request.user, ids=payload.ids, everything=payload.all)
     return {"marked": marked, "unread": inbox.unread_count(request.user)}

@@ -11,7 +11,10 @@ from pingan.accounts.tokens import token_out, tokens_of
 from pingan.accounts.twofactor import check_api_code
 from pingan.cases.models import Category
 from pingan.core.errors import DomainError, not_found
+from pingan.core.validation import RecordId
 from pingan.regions.models import Region, Unit, subtree_q
+
+from .schemas import SIGNED_IN, CategoryList, MeOut, Out, RegionList, UnitList, answers
 
 router = Router(tags=["基础数据"])
 auth_router = Router(tags=["认证"])
@@ -25,13 +28,13 @@ class TokenIn(Schema):
     )
 
 
-class TokenOut(Schema):
+class TokenOut(Out):
     token: str
     token_type: str
     expires_at: datetime
 
 
-class TokenInfo(Schema):
+class TokenInfo(Out):
     id: int
     name: str
     created_at: datetime
@@ -40,11 +43,13 @@ class TokenInfo(Schema):
     expired: bool
 
 
-class TokenList(Schema):
+class TokenList(Out):
     items: list[TokenInfo]
 
 
-@auth_router.post("/token", auth=None, response=TokenOut, summary="用户名密码换取令牌")
+@auth_router.post(
+    "/token", auth=None, response=answers({200: TokenOut}, 401, 403, 429), summary="用户名密码换取令牌"
+)
 def issue_token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
@@ -55,14 +60,19 @@ def issue_token(request, payload: TokenIn):
 
 
 @auth_router.get(
-    "/tokens", response=TokenList, summary="我的令牌", description="不含令牌本身（系统不保存明文）。"
+    "/tokens",
+    response=answers({200: TokenList}, *SIGNED_IN),
+    summary="我的令牌",
+    description="不含令牌本身（系统不保存明文）。",
 )
 def list_tokens(request):
     return {"items": [token_out(t) for t in tokens_of(request.user)]}
 
 
-@auth_router.delete("/tokens/{token_id}", response={204: None}, summary="吊销我的令牌")
-def revoke_token(request, token_id: int):
+@auth_router.delete(
+    "/tokens/{token_id}", response=answers({204: None}, *SIGNED_IN, 404), summary="吊销我的令牌"
+)
+def revoke_token(request, token_id: RecordId):
     # Only the caller's own: another user's token answers as a missing one (404), admins included;
     # they revoke tokens in the admin.
     token = tokens_of(request.user).filter(pk=token_id).first()
@@ -72,7 +82,7 @@ def revoke_token(request, token_id: int):
     return Status(204, None)
 
 
-@router.get("/me", summary="当前用户与授权")
+@router.get("/me", response=answers({200: MeOut}, *SIGNED_IN), summary="当前用户与授权")
 def me(request):
     grants = RoleGrant.objects.filter(user=request.user).select_related("region", "unit")
     return {
@@ -90,13 +100,13 @@ def me(request):
     }
 
 
-@router.get("/regions", summary="区划（按上级查询）")
+@router.get("/regions", response=answers({200: RegionList}, *SIGNED_IN), summary="区划（按上级查询）")
 def regions(request, parent: str | None = None):
     qs = Region.objects.filter(parent_id=parent) if parent else Region.objects.filter(parent__isnull=True)
     return {"items": [{"code": r.code, "name": r.name, "level": r.level} for r in qs]}
 
 
-@router.get("/units", summary="单位（按所在区划查询）")
+@router.get("/units", response=answers({200: UnitList}, *SIGNED_IN), summary="单位（按所在区划查询）")
 def units(request, region: str | None = None):
     qs = Unit.objects.filter(active=True).select_related("region")
     if region:
@@ -104,7 +114,7 @@ def units(request, region: str | None = None):
     return {"items": [{"code": u.code, "name": u.name, "kind": u.kind, "region": u.region_id} for u in qs]}
 
 
-@router.get("/categories", summary="事项分类")
+@router.get("/categories", response=answers({200: CategoryList}, *SIGNED_IN), summary="事项分类")
 def categories(request, stream: str | None = None):
     qs = Category.objects.filter(active=True).select_related("parent")
     if stream:

@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from pingan.core.errors import forbidden, invalid
+from pingan.core.validation import record_id
 
 from .changes import ANONYMOUS_ACTOR, PUBLIC_ACTOR, SYSTEM_ACTOR
 from .labels import ACTION_LABELS, action_label, object_type_label
@@ -163,9 +164,10 @@ def entry_page(
         raise invalid({"limit": f"每页条数应在 1 到 {MAX_LIMIT} 之间"})
     qs = entries(f).defer("prev_hash", "hash")
     if cursor:
-        if not cursor.isdigit() or len(cursor) > 19:
+        before = record_id(cursor)
+        if before is None:
             raise invalid({"cursor": "翻页游标无效"})
-        qs = qs.filter(id__lt=int(cursor))
+        qs = qs.filter(id__lt=before)
     rows = list(qs[: limit + 1])
     next_cursor = str(rows[limit - 1].pk) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -8,6 +8,7 @@ from django.utils import timezone
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from pingan.core.pii import id_number_is_valid, phone_is_valid
+from pingan.core.validation import RecordId
 
 from .models import Case, FollowUp, Party, Stream, WorkRecord
 
@@ -51,6 +52,10 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 DayOrDatetime = Annotated[datetime, BeforeValidator(_day_end), AfterValidator(_aware)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+# The default of a field that is optional but may not be null: left out, it is not set at all.
+Unset = Field(default=None)
 
 
 class Strict(BaseModel):
@@ -160,7 +165,7 @@ class AgreementIn(Strict):
 class ResolveIn(ActionIn):
     outcome: Case.Outcome
     summary: Reason
-    evidence: Annotated[list[int], Field(max_length=50)] = []
+    evidence: Annotated[list[RecordId], Field(max_length=50)] = []
     agreement: AgreementIn | None = None
 
 
@@ -171,16 +176,17 @@ class FollowUpIn(ActionIn):
 
 
 class UpdateIn(ActionIn):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
-        None
-    )
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
-    category: Annotated[str, StringConstraints(max_length=16)] | None = None
-    region: Annotated[str, StringConstraints(max_length=15)] | None = None
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    severity: Case.Severity | None = None
-    people_involved: Annotated[int, Field(ge=1, le=100000)] | None = None
-    is_group: bool | None = None
+    """Only the fields sent are changed (`exclude_unset`). None but `category` may be null: the others
+    are NOT NULL columns, so a null is refused here (400) rather than by the database."""
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Unset]
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), Unset]
+    category: Annotated[str, StringConstraints(max_length=16)] | None = None  # null: not classified
+    region: Annotated[str, StringConstraints(max_length=15), Unset]
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Unset]
+    severity: Annotated[Case.Severity, Unset]
+    people_involved: Annotated[int, Field(ge=1, le=100000), Unset]
+    is_group: Annotated[bool, Unset]
 
 
 class RevealIn(Strict):

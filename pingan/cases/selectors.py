@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import invalid, not_found
+from pingan.core.validation import MAX_RECORD_ID
 from pingan.regions.models import Unit, subtree_q
 
 from .models import Attachment, Case, CaseEvent, CaseRequest, Category
@@ -101,6 +102,8 @@ def decode_cursor(cursor: str) -> dict:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(value, dict) or not isinstance(value.get("id"), int):
             raise TypeError
+        if not 1 <= value["id"] <= MAX_RECORD_ID:
+            raise ValueError
         return value
     except (ValueError, TypeError):
         raise invalid({"cursor": "翻页游标无效"}) from None

@@ -5,6 +5,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from pingan.core.validation import record_id
+
 from . import inbox
 
 
@@ -12,9 +14,7 @@ from . import inbox
 def notice_list(request):
     unread = request.GET.get("unread") == "1"
     before = request.GET.get("before", "")
-    rows, next_before = inbox.page(
-        request.user, unread=unread, before=int(before) if before.isdigit() else None
-    )
+    rows, next_before = inbox.page(request.user, unread=unread, before=record_id(before))
     return render(
         request,
         "notices/list.html",

@@ -28,7 +28,7 @@ from pingan.accounts.models import User
 from pingan.accounts.scope import scope_of
 from pingan.audit.log import record
 from pingan.core.errors import DomainError, forbidden, invalid, not_found
-from pingan.core.validation import validate
+from pingan.core.validation import record_id, validate
 
 from .. import schemas as s
 from ..models import Case, Party, Reporter
@@ -207,7 +207,7 @@ def _version(payload: Any) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid({"version": "应为整数"})
@@ -240,7 +240,8 @@ def _pii_value(case: Case, field: str) -> str:
         reporter = Reporter.objects.filter(case=case).first()
         return getattr(reporter, parts[1]) if reporter else ""
     if len(parts) == 3 and parts[0] == "parties" and parts[2] in ("name", "phone", "address", "id_number"):
-        party = Party.objects.filter(case=case, pk=parts[1]).first() if parts[1].isdigit() else None
+        party_id = record_id(parts[1])
+        party = Party.objects.filter(case=case, pk=party_id).first() if party_id else None
         if party is not None:
             return getattr(party, parts[2])
     raise invalid({"field": "没有这一项个人信息"})

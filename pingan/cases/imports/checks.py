@@ -101,7 +101,7 @@ def _count(value: Any) -> int:
     if isinstance(value, int):
         return value
     text = _text(value)
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     raise ValueError("应为正整数")
 

@@ -11,7 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from pingan.accounts.scope import scope_of
-from pingan.core.errors import DomainError
+from pingan.core.errors import DomainError, invalid
+from pingan.core.validation import record_id
 from pingan.regions.models import Unit
 
 from .. import actions, selectors
@@ -81,7 +82,7 @@ def take_action(request, number: str, action: str):
     try:
         with atomic_with_uploads(request.user) as uploads:
             if action == "resolve":
-                chosen = [int(v) for v in request.POST.getlist("evidence") if v.isdigit()]
+                chosen = _evidence_ids(request.POST.getlist("evidence"))
                 files = request.FILES.getlist("evidence_files")
                 payload["evidence"] = chosen + uploads.store(number, files, "evidence")
             actions.perform(request.user, number, action, payload)
@@ -94,6 +95,14 @@ def take_action(request, number: str, action: str):
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
     return redirect("cases:detail", number=number)
+
+
+def _evidence_ids(values: list[str]) -> list[int]:
+    """The attachments ticked on the resolve form: their ids, or 400 for a value that is not one."""
+    ids = [record_id(v) for v in values]
+    if None in ids:
+        raise invalid({"evidence": "佐证材料编号无效"}, "所选佐证材料编号无效，请刷新页面后重新选择。")
+    return [i for i in ids if i is not None]
 
 
 @login_required

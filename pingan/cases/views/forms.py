@@ -161,6 +161,6 @@ def payload_from(action: str, post: QueryDict) -> dict:
     if agreement.get("terms"):
         payload["agreement"] = agreement
     version = post.get("version", "")
-    if isinstance(version, str) and version.isdigit():
-        payload["version"] = int(version)
+    if isinstance(version, str) and version.strip():
+        payload["version"] = version  # digits or not, `perform` reads it or refuses it
     return payload

@@ -43,7 +43,8 @@ def field_label(path: str) -> str:
     """ "reporter.phone" → "反映人 电话", "parties.0.name" → "当事人 1 姓名": error fields for people."""
     words = []
     for part in str(path).split("."):
-        words.append(str(int(part) + 1) if part.isdigit() else FIELD_LABELS.get(part, part))
+        index = part.isascii() and part.isdigit()
+        words.append(str(int(part) + 1) if index else FIELD_LABELS.get(part, part))
     return " ".join(words)
 
 
