@@ -12,7 +12,14 @@ from pingan.reports import actions, selectors
 from pingan.reports.models import Report
 from pingan.reports.views import DOCX, MAX_ID
 
+from .schemas import SIGNED_IN, answers
+
 router = Router(tags=["调度通报"])
+
+
+def _file(description: str) -> dict:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {200: {"description": description, "content": {"application/octet-stream": binary}}}}
 
 
 class ReportIn(Schema):
@@ -65,13 +72,15 @@ def _find(request, report_id: int) -> Report:
     return selectors.find_report(request.user, report_id)
 
 
-@router.post("/reports", response={201: ReportOut}, summary="生成（或重新生成）报告草稿")
+@router.post(
+    "/reports", response=answers({201: ReportOut}, *SIGNED_IN, 404, 409), summary="生成（或重新生成）报告草稿"
+)
 def create_report(request, payload: ReportIn):
     report = actions.generate(payload.kind, payload.period, payload.region, by=request.user)
     return Status(201, report_out(report))
 
 
-@router.get("/reports", response=ReportList, summary="报告列表")
+@router.get("/reports", response=answers({200: ReportList}, *SIGNED_IN), summary="报告列表")
 def list_reports(request, q: Query[ReportQuery]):
     rows = selectors.visible_reports(request.user)
     for field in ("kind", "period", "status"):
@@ -80,12 +89,24 @@ def list_reports(request, q: Query[ReportQuery]):
     return {"items": [report_out(r) for r in rows[:500]]}
 
 
-@router.get("/reports/{report_id}", response=ReportFull, summary="报告内容")
+@router.get("/reports/{report_id}", response=answers({200: ReportFull}, *SIGNED_IN, 404), summary="报告内容")
 def get_report(request, report_id: int):
     return report_out(_find(request, report_id), full=True)
 
 
-@router.get("/reports/{report_id}/file.docx", summary="下载 Word 文件")
+@router.get(
+    "/reports/{report_id}/file.docx",
+    response=answers({200: None}, *SIGNED_IN, 404),
+    summary="下载 Word 文件",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Word 文件",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def report_docx(request, report_id: int):
     r = _find(request, report_id)
     return FileResponse(
@@ -93,7 +114,19 @@ def report_docx(request, report_id: int):
     )
 
 
-@router.get("/reports/{report_id}/file.xlsx", summary="下载 Excel 文件")
+@router.get(
+    "/reports/{report_id}/file.xlsx",
+    response=answers({200: None}, *SIGNED_IN, 404),
+    summary="下载 Excel 文件",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Excel 文件",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
 def report_xlsx(request, report_id: int):
     r = _find(request, report_id)
     return FileResponse(
@@ -101,6 +134,10 @@ def report_xlsx(request, report_id: int):
     )
 
 
-@router.post("/reports/{report_id}/publish", response=ReportOut, summary="发布（定稿）")
+@router.post(
+    "/reports/{report_id}/publish",
+    response=answers({200: ReportOut}, *SIGNED_IN, 404, 409),
+    summary="发布（定稿）",
+)
 def publish_report(request, report_id: int):
     return report_out(actions.publish(_find(request, report_id), by=request.user))

@@ -341,6 +341,39 @@ class AuditPage(Out):
     total: int = Field(0, description="仅当 `with_total=true` 时返回")
 
 
+# ---------------------------------------------------------------- 督办
+
+
+class SupervisionOut(Out):
+    id: int
+    case_number: str
+    case_title: str
+    case_status: str
+    case_status_label: str
+    region_name: str
+    lead_unit_name: str | None
+    level: str
+    level_label: str
+    issued_by: str | None
+    issuer_name: str
+    issued_at: datetime
+    requirement: str
+    report_every_days: int
+    deadline: date | None
+    next_report_due: datetime
+    last_report_at: datetime | None
+    late: bool
+    lifted_at: datetime | None
+    lifted_by_name: str | None
+    lift_note: str
+
+
+class SupervisionPage(Out):
+    items: list[SupervisionOut]
+    next_cursor: str | None
+    total: int = Field(0, description="仅当 `with_total=true` 时返回")
+
+
 # ---------------------------------------------------------------- the public path
 
 

@@ -14,6 +14,8 @@ from pingan.statistics import actions, selectors
 from pingan.statistics.access import may_read, subject_region
 from pingan.statistics.models import Indicator, StatisticValue
 
+from .schemas import SIGNED_IN, answers
+
 router = Router(tags=["统计数据"])
 
 
@@ -114,13 +116,15 @@ def value_out(v: StatisticValue) -> dict:
     }
 
 
-@router.get("/statistics/indicators", response=IndicatorList, summary="统计指标定义")
+@router.get(
+    "/statistics/indicators", response=answers({200: IndicatorList}, *SIGNED_IN), summary="统计指标定义"
+)
 def list_indicators(request):
     rows = Indicator.objects.filter(active=True)
     return {"items": list(rows)}
 
 
-@router.get("/statistics", response=ValueList, summary="已报送的统计数值")
+@router.get("/statistics", response=answers({200: ValueList}, *SIGNED_IN), summary="已报送的统计数值")
 def list_values(request, q: Query[ValueQuery]):
     rows = selectors.readable_values(
         scope_of(request.user), indicator=q.indicator, period=q.period, region=q.region, unit=q.unit
@@ -130,7 +134,7 @@ def list_values(request, q: Query[ValueQuery]):
 
 @router.get(
     "/statistics/figure",
-    response=FigureOut,
+    response=answers({200: FigureOut}, *SIGNED_IN, 404),
     summary="某区划或单位某期间的统计数值",
     description="区划取其下级汇总（见说明）；附去年同期、同比、目标值与差距（正数为好于目标）。",
 )
@@ -156,7 +160,9 @@ def get_figure(request, q: Query[FigureQuery]):
     }
 
 
-@router.post("/statistics", response={200: ValueOut, 201: ValueOut}, summary="报送统计数值")
+@router.post(
+    "/statistics", response=answers({200: ValueOut, 201: ValueOut}, *SIGNED_IN), summary="报送统计数值"
+)
 def post_value(request, payload: ValueIn):
     indicator = actions.indicator_of(payload.indicator)
     period = parse_period(payload.period)

@@ -7,6 +7,8 @@ from pydantic import Field
 
 from pingan.supervision import selectors
 
+from .schemas import SIGNED_IN, SupervisionPage, answers
+
 router = Router(tags=["督办"])
 
 
@@ -18,6 +20,8 @@ class SupervisionQuery(selectors.SupervisionFilter):
 
 @router.get(
     "/supervision",
+    response=answers({200: SupervisionPage}, *SIGNED_IN),
+    exclude_unset=True,
     summary="督办台账",
     description="从新到旧，键集分页。每条含案件编号、督办级别、督办人、督办时间、督办要求、报告间隔、"
     "下次报告截止、是否逾期未报（`late`）和解除时间。",
