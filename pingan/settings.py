@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "pingan.cases",
     "pingan.notices",
     "pingan.exports",
+    "pingan.analytics",
+    "pingan.assessment",
     "pingan.api",
     "pingan.portal",
     "pingan.demo",
