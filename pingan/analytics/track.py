@@ -23,7 +23,7 @@ events (`pingan rollups rebuild`) gives what the writer's receiver kept, event b
 """
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pingan.cases.clocks import LOCAL
@@ -47,6 +47,10 @@ def moment(value: Any) -> datetime | None:
         return None
     t = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return t.replace(microsecond=t.microsecond // 1000 * 1000)  # as stored (DjangoJSONEncoder: ms)
+
+
+def _utc(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat()
 
 
 @dataclass
@@ -80,8 +84,8 @@ class Facts:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d["dues"] = {k: v.isoformat() for k, v in self.dues.items() if v is not None}
-        d["limit_due"] = self.limit_due.isoformat() if self.limit_due else None
+        d["dues"] = {k: _utc(v) for k, v in self.dues.items() if v is not None}
+        d["limit_due"] = _utc(self.limit_due) if self.limit_due else None
         return d
 
     @classmethod
