@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 
 from pingan.regions.models import Unit
@@ -32,7 +32,7 @@ class Sums:
     local_disputes_closed: int = 0
 
 
-GROUPS = {"town": Substr("region", 1, 9), "unit": "unit"}
+GROUPS = {"town": Substr("region", 1, 9), "unit": F("unit")}
 
 
 def _where(qs: QuerySet, where: Where) -> QuerySet:

@@ -99,6 +99,8 @@ def breakdown(user, *, period: str, by: str, region=None, stream=None) -> dict:
     if by not in ("town", "unit"):
         raise _bad("invalid_breakdown", "分组方式应为 town（按乡镇）或 unit（按单位）。", "by")
     target = target_for(user, region, None, stream)
+    if target.kind != "region":
+        raise not_found()  # a table of towns or units is for those who oversee a region
     if by == "town":
         if len(target.code) > 9:
             raise _bad("invalid_breakdown", "村（社区）一级不能再按乡镇分组。", "by")
