@@ -22,7 +22,7 @@ event and answers the counters it moves:
 events (`pingan rollups rebuild`) gives what the writer's receiver kept, event by event.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -113,7 +113,7 @@ def start(region: str, stream: str, category: int, accept_due: datetime | None) 
 def replay(before: Facts, e, units: dict[str, int], categories: dict[str, int]) -> tuple[Facts, Moves]:
     """Apply event `e` (action, at, from_status, to_status, data, due) to the facts. `units` and
     `categories` map the codes that event data name to ids."""
-    after = Facts(**{**asdict(before), "dues": dict(before.dues)})
+    after = replace(before, dues=dict(before.dues))
     _change(after, e, units, categories)
     day = local_day(e.at)
     moves = Moves()
