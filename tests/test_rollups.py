@@ -8,7 +8,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pingan.analytics.models import CaseTrack, DailyCount, StockChange
+from pingan.analytics.models import DIMENSIONS, CaseTrack, DailyCount, StockChange, StockNet
 from pingan.analytics.rollups import keep_rollups
 from pingan.cases import events as writer
 from pingan.cases.clocks import LOCAL
@@ -19,7 +19,7 @@ MIDNIGHT = datetime(2025, 3, 31, 0, 0, tzinfo=LOCAL)  # 2025-03-30 16:00 UTC
 EDGES = (timedelta(0), timedelta(seconds=-1), timedelta(seconds=1), timedelta(hours=16))
 
 
-def counters() -> tuple[list, list, dict]:
+def counters() -> tuple[list, list, list, dict]:
     flows = sorted(
         DailyCount.objects.exclude(n=0).values_list(
             "day", "measure", "region", "unit", "stream", "category", "supervised", "n"
@@ -30,7 +30,8 @@ def counters() -> tuple[list, list, dict]:
             "measure", "due_day", "day", "region", "unit", "stream", "category", "supervised", "n"
         )
     )
-    return flows, stocks, dict(CaseTrack.objects.values_list("case_id", "facts"))
+    net = sorted(StockNet.objects.values_list("measure", "due_day", *DIMENSIONS, "n"))
+    return flows, stocks, net, dict(CaseTrack.objects.values_list("case_id", "facts"))
 
 
 # ---------------------------------------------------------------- random histories

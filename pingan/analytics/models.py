@@ -61,6 +61,24 @@ class StockChange(Dimensions):
         return f"{self.day} {self.measure} {self.due_day} {self.n:+d}"
 
 
+class StockNet(Dimensions):
+    """The sum of all `StockChange`s of a key, whatever their day: what counts now. Rows that come to
+    zero are deleted, so this holds about one row per open case and reads stay small: a figure as of
+    day L is the net minus the changes dated after L (few, for a recent period)."""
+
+    due_day = models.DateField("时限日期")
+
+    class Meta:
+        verbose_name = "存量净值"
+        verbose_name_plural = "存量净值"
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "due_day", *DIMENSIONS], name="stocknet_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.due_day} {self.n}"
+
+
 class CaseTrack(models.Model):
     """What the rollups know of one case after its last event: the state its next event changes.
     Derived from events only, so `pingan rollups rebuild` rebuilds it too."""

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from pingan.cases.models import Case, CaseEvent, Category
 from pingan.regions.models import Unit
 
-from .models import DIMENSIONS, CaseTrack, DailyCount, StockChange
+from .models import DIMENSIONS, CaseTrack, DailyCount, StockChange, StockNet
 from .track import Dims, Facts, Moves, replay, start
 
 FlowKey = tuple[str, date, Dims]
@@ -46,22 +46,33 @@ class Sums:
         stocks = [(m, due, day, *dims, n) for (m, day, due, dims), n in self.stocks.items() if n]
         _upsert(DailyCount, ("day", "measure", *DIMENSIONS), flows)
         _upsert(StockChange, ("measure", "due_day", "day", *DIMENSIONS), stocks)
+        net: Counter[tuple] = Counter()
+        for (m, _, due, dims), n in self.stocks.items():
+            net[(m, due, *dims)] += n
+        zeros = _upsert(StockNet, ("measure", "due_day", *DIMENSIONS), [(*k, n) for k, n in net.items() if n])
+        if zeros:
+            StockNet.objects.filter(pk__in=zeros, n=0).delete()
         self.flows.clear()
         self.stocks.clear()
 
 
-def _upsert(model, key: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE SET n = n + excluded.n: the same text on SQLite (3.24+)
-    and PostgreSQL, so two writers adding to one counter at once both count."""
+def _upsert(model, key: tuple[str, ...], rows: list[tuple]) -> list[int]:
+    """INSERT … ON CONFLICT (key) DO UPDATE SET n = n + excluded.n: the same text on SQLite (3.35+)
+    and PostgreSQL, so two writers adding to one counter at once both count. Returns the ids of the
+    rows that came to zero."""
+    zeros: list[int] = []
     if not rows:
-        return
+        return zeros
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     columns = ", ".join(qn(c) for c in (*key, "n"))
     dates = [i for i, c in enumerate(key) if c in ("day", "due_day")]
     # Identifiers come from the model and are quoted; every value is a parameter.
     head = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
-    tail = f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET n = {table}.n + excluded.n"
+    tail = (
+        f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET n = {table}.n + excluded.n"
+        f" RETURNING {qn('id')}, {qn('n')}"
+    )
     row_sql = "(" + ", ".join(["%s"] * (len(key) + 1)) + ")"
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cur:
@@ -69,6 +80,8 @@ def _upsert(model, key: tuple[str, ...], rows: list[tuple]) -> None:
             chunk = rows[i : i + ROWS_PER_STATEMENT]
             params = [adapt(v) if j in dates else v for row in chunk for j, v in enumerate(row)]
             cur.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
+            zeros += [pk for pk, n in cur.fetchall() if n == 0]
+    return zeros
 
 
 class Codes:
@@ -151,7 +164,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None, every: int = 500
     and events are read in two streams ordered by case, so memory stays flat whatever the size."""
     total = Case.objects.count()
     with transaction.atomic():
-        for model in (DailyCount, StockChange, CaseTrack):
+        for model in (DailyCount, StockChange, StockNet, CaseTrack):
             model.objects.all().delete()
         codes, sums, was = Codes((), every=True), Sums(), registered_as()
         events = (
