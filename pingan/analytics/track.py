@@ -16,7 +16,7 @@ event and answers the counters it moves:
     under the day its resolve due falls — the open part of 应办结数;
   - `backlog`: an open 积案 (under NO_DUE).
   The figure as of the end of day L sums the changes dated up to L: an event dated after L changes
-  nothing before it.
+  nothing before it. (It is read as the net of all changes, `StockNet`, less those dated after L.)
 
 `replay` depends only on the facts and the event, never on the case row as it is now, so replaying all
 events (`pingan rollups rebuild`) gives what the writer's receiver kept, event by event.
