@@ -211,3 +211,20 @@ def test_backlog_counts_open_and_closed_backlog_cases(county):
     assert kpis(leader, period="2025-02")["values"]["backlog_resolution_rate"] == 0.0  # 0 ÷ 1
     assert kpis(leader, period="2025-03")["values"]["backlog_resolution_rate"] == 0.5  # 1 ÷ (1 + 1)
     assert kpis(leader, period="2025-04")["values"]["backlog_resolution_rate"] == 0.0  # 0 ÷ 1 still open
+
+
+def test_a_late_event_that_keeps_the_state_does_not_bring_back_an_old_one(county):
+    """A 并入 noted late on a master case names the state of its day: the closed case stays closed."""
+    village = county.villages[county.towns[0].code][0]
+    case = Case.objects.create(number="T-1", stream="request", title="t", region=village)
+    t = MIDNIGHT - timedelta(days=20)
+
+    def e(action, frm, to, data=None, days=0):
+        at = t + timedelta(days=days)
+        return CaseEvent(case=case, action=action, at=at, from_status=frm, to_status=to, data=data or {})
+
+    keep_rollups(None, [e("create", "", "reported"), e("accept", "reported", "accepted", {"resolve_due": t})])
+    keep_rollups(None, [e("answer", "accepted", "closed", days=2)])
+    keep_rollups(None, [e("merged_in", "accepted", "accepted", days=1)])
+    assert CaseTrack.objects.get(case=case).facts["status"] == "closed"
+    assert not StockNet.objects.exists()  # nothing open, nothing due, nothing overdue

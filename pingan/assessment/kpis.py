@@ -1,6 +1,9 @@
 """The KPIs of GOVERNANCE §2, computed from rollup sums (pingan.analytics) as of the period end.
 
 Readings of the definitions where the table leaves room, as a county 平安办 would count:
+- Every count falls on the local day of its event, under the case's region, unit and 督办 flag as that
+  event left them (a return counts for the unit that returned the case). `reported` is the day of the
+  create event (its reported_at) or of an import (补录): a back-fill never changes a past period.
 - `accepted` counts accept events; `answer` always follows an accept here, so counting it again would
   count the case twice.
 - `due` (应办结数) = closures in the period + cases still open at the period end (not suspended: 挂起
