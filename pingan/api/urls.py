@@ -1,6 +1,7 @@
 from .audit import router as audit_router
 from .base import api
 from .cases import router as cases_router
+from .kpis import router as kpis_router
 from .notices import router as notices_router
 from .public import router as public_router
 from .reference import auth_router
@@ -12,6 +13,7 @@ from .supervision import router as supervision_router
 api.add_router("/", cases_router)
 api.add_router("/", reference_router)
 api.add_router("/", notices_router)
+api.add_router("/", kpis_router)
 api.add_router("/", audit_router)
 api.add_router("/", statistics_router)
 api.add_router("/", reports_router)

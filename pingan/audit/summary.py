@@ -26,6 +26,7 @@ KEY_LABELS = {
     "case": "关联案件",
     "into": "并入",
     "changed": "修改项",
+    "was": "修改前",
     "supervision": "督办",
     "level": "级别",
     "lead_unit": "牵头单位",

@@ -58,18 +58,21 @@ def update_case(case: Case, *, by: User, fields: dict[str, Any], now: datetime |
     """修改登记信息: classify a case or correct its title, place or details before it is dispatched.
     `fields` are the given ones of UpdateIn (category and region as codes)."""
     with transition(case, "update", by=by, now=now) as c:
-        case, changed = c.case, {}
+        case, changed, was = c.case, {}, {}
         fields = dict(fields)
         if "category" in fields:
+            was["category"] = case.category.code if case.category else None
             case.category = resolve_category(case.stream, fields.pop("category"))
             changed["category"] = case.category.code if case.category else None
         if "region" in fields:
+            was["region"] = case.region_id
             case.region = resolve_region(fields.pop("region"), by, ("dispatcher",))
             changed["region"] = case.region.code
         for name, value in fields.items():
             setattr(case, name, value)
             changed[name] = value
-        c.data = {"changed": changed}
+        # What the case was registered under: the rollups' rebuild replays its events from there.
+        c.data = {"changed": changed, "was": was} if was else {"changed": changed}
     return c.case
 
 

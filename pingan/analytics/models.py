@@ -1,0 +1,94 @@
+"""The rollups (DESIGN §9): counters that KPIs, dashboards and reports read instead of cases and events.
+
+Every counter row is keyed by the dimensions of a case at the moment of the event that counted it:
+its region (to the village: KPI scopes stop there), its lead unit, stream, category and whether it was
+under 督办. Units and categories are plain ids with 0 for "none", so that the unique keys never hold a
+NULL (NULLs never conflict in an upsert) and the counters need no joins.
+"""
+
+from django.db import models
+
+DIMENSIONS = ("region", "unit", "stream", "category", "supervised")
+
+
+class Dimensions(models.Model):
+    region = models.CharField("区划（至村社区）", max_length=12)
+    unit = models.IntegerField("牵头单位 id（0 为无）", default=0)
+    stream = models.CharField("业务类型", max_length=16)
+    category = models.IntegerField("分类 id（0 为无）", default=0)
+    supervised = models.BooleanField("督办中", default=False)
+    measure = models.CharField("指标", max_length=24)
+    n = models.IntegerField("数量", default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyCount(Dimensions):
+    """How many events of a kind happened on a local (Asia/Shanghai) day."""
+
+    day = models.DateField("日期")
+
+    class Meta:
+        verbose_name = "每日计数"
+        verbose_name_plural = "每日计数"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "measure", *DIMENSIONS], name="dailycount_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} {self.n}"
+
+
+class StockChange(Dimensions):
+    """A change to a standing figure (open cases past due, cases due, open 积案): +1 on the day a case
+    starts to count under `due_day`, −1 on the day it stops or moves. The figure as of a day is the sum
+    of the changes up to it; see pingan.analytics.track for what each figure holds."""
+
+    day = models.DateField("变化日期")
+    due_day = models.DateField("时限日期")
+
+    class Meta:
+        verbose_name = "存量变化"
+        verbose_name_plural = "存量变化"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "due_day", "day", *DIMENSIONS], name="stockchange_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} {self.due_day} {self.n:+d}"
+
+
+class StockNet(Dimensions):
+    """The sum of all `StockChange`s of a key, whatever their day: what counts now. Rows that come to
+    zero are deleted, so this holds about one row per open case and reads stay small: a figure as of
+    day L is the net minus the changes dated after L (few, for a recent period)."""
+
+    due_day = models.DateField("时限日期")
+
+    class Meta:
+        verbose_name = "存量净值"
+        verbose_name_plural = "存量净值"
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "due_day", *DIMENSIONS], name="stocknet_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.due_day} {self.n}"
+
+
+class CaseTrack(models.Model):
+    """What the rollups know of one case after its last event: the state its next event changes.
+    Derived from events only, so `pingan rollups rebuild` rebuilds it too."""
+
+    case = models.OneToOneField("cases.Case", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    facts = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = "案件汇总状态"
+        verbose_name_plural = "案件汇总状态"
+
+    def __str__(self) -> str:
+        return f"{self.case_id}"

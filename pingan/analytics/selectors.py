@@ -1,0 +1,83 @@
+"""Reading the rollups: sums of counters for a scope and a run of local days, optionally by town or by
+unit. The KPI engine (pingan.assessment) turns these sums into figures; nothing here reads a case."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import Substr
+
+from pingan.regions.models import Unit
+
+from .models import DailyCount, StockChange, StockNet
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which counters: a region subtree (to the village) or one unit's own cases, and a stream."""
+
+    region: str = ""
+    unit: int | None = None
+    stream: str = ""
+
+
+@dataclass
+class Sums:
+    """Per group: flows by (measure, stream, supervised); stocks by (measure, supervised) as of the
+    end of the last day (open 积案 as of the start of the first); disputes closed by local units."""
+
+    flows: Counter = field(default_factory=Counter)
+    stocks: Counter = field(default_factory=Counter)
+    local_disputes_closed: int = 0
+
+
+GROUPS = {"town": Substr("region", 1, 9), "unit": F("unit")}
+
+
+def _where(qs: QuerySet, where: Where) -> QuerySet:
+    if where.region:
+        qs = qs.filter(region__startswith=where.region)
+    if where.unit is not None:
+        qs = qs.filter(unit=where.unit)
+    if where.stream:
+        qs = qs.filter(stream=where.stream)
+    return qs
+
+
+def _grouped(qs: QuerySet, by: str | None, *fields: str) -> QuerySet:
+    if by:
+        qs = qs.annotate(group=GROUPS[by])
+        fields = ("group", *fields)
+    return qs.values(*fields).annotate(total=Sum("n")).order_by()
+
+
+def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[str | int | None, Sums]:
+    """Counter sums for the days first..last (local), as of the end of `last`. Keys are the town code or
+    unit id when grouped `by` "town" or "unit", else None."""
+    out: dict = defaultdict(Sums)
+    flows = _where(DailyCount.objects.filter(day__gte=first, day__lte=last), where)
+    for row in _grouped(flows, by, "measure", "stream", "supervised"):
+        out[row.get("group")].flows[(row["measure"], row["stream"], row["supervised"])] += row["total"]
+    # As of the end of `last` (open 积案: of the day before `first`): what counts now, less the changes
+    # dated after. Both reads are small for a recent period; see StockNet.
+    standing = Q(measure="overdue", due_day__lte=last) | Q(
+        measure="due", due_day__gte=first, due_day__lte=last
+    )
+    since = StockChange.objects.filter(standing & Q(day__gt=last) | Q(measure="backlog", day__gte=first))
+    for sign, qs in ((1, StockNet.objects.filter(standing | Q(measure="backlog"))), (-1, since)):
+        for row in _grouped(_where(qs, where), by, "measure", "supervised"):
+            out[row.get("group")].stocks[(row["measure"], row["supervised"])] += sign * row["total"]
+    closed = flows.filter(measure="closed", stream="dispute")
+    by_unit = list(_grouped(closed, by, "unit"))
+    local = _local_units({row["unit"] for row in by_unit})
+    for row in by_unit:
+        if row["unit"] in local:
+            out[row.get("group")].local_disputes_closed += row["total"]
+    return dict(out)
+
+
+def _local_units(ids: set[int]) -> set[int]:
+    """Units that sit at town or village level (就地化解): their region is a town, village or grid."""
+    rows = Unit.objects.filter(pk__in=ids - {0}).values_list("pk", "region_id")
+    return {pk for pk, region in rows if len(region) >= 9}

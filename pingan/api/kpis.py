@@ -1,0 +1,28 @@
+"""KPI figures (GOVERNANCE §2): thin over pingan.assessment.selectors."""
+
+from ninja import Router
+
+from pingan.assessment import selectors
+
+router = Router(tags=["考核指标"])
+
+PERIOD = "统计周期：2025-03（月）、2025-W09（ISO 周）、2025-Q1（季度）或 2025（年）"
+
+
+@router.get(
+    "/kpis",
+    summary="考核指标",
+    description="区划（含下级）或单位在一个周期内的全部指标，按周期末的状态计算；分母为 0 的比率为 null。"
+    "不给 region 和 unit 时为本人权限内最高一级区划。" + PERIOD + "。",
+)
+def kpis(request, period: str, region: str | None = None, unit: str | None = None, stream: str | None = None):
+    return selectors.kpis(request.user, period=period, region=region, unit=unit, stream=stream)
+
+
+@router.get(
+    "/kpis/breakdown",
+    summary="考核指标分组",
+    description="by=town：区划内每个乡镇（街道）一行；by=unit：驻地在区划内的每个单位一行（本单位牵头的案件）。",
+)
+def breakdown(request, period: str, by: str = "town", region: str | None = None, stream: str | None = None):
+    return selectors.breakdown(request.user, period=period, by=by, region=region, stream=stream)

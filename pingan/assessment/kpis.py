@@ -1,0 +1,97 @@
+"""The KPIs of GOVERNANCE §2, computed from rollup sums (pingan.analytics) as of the period end.
+
+Readings of the definitions where the table leaves room, as a county 平安办 would count:
+- Every count falls on the local day of its event, under the case's region, unit and 督办 flag as that
+  event left them (a return counts for the unit that returned the case). `reported` is the day of the
+  create event (its reported_at) or of an import (补录): a back-fill never changes a past period.
+- `accepted` counts accept events; `answer` always follows an accept here, so counting it again would
+  count the case twice.
+- `due` (应办结数) = closures in the period + cases still open at the period end (not suspended: 挂起
+  stops the clock) whose resolve due in force then falls in the period. A case closed before its due
+  counts in the period it closed; extended before the period end, it counts where its new due falls.
+- `closed` counts `check_pass` and `answer` (an imported closed case is history, not a closure); on
+  time = its last resolve (or the answer) came by the resolve due then in force.
+- `overdue_open`: open cases with a running clock (受理, 签收, 办理, 核查) past its due at the period end.
+- `rating_rate` and `satisfaction_rate` count the centre's 回访 (`follow_up` with a satisfaction).
+- `local_resolution_rate`: disputes closed whose lead unit sits in a town or village (its region is a
+  town, village or grid); answered on the spot without a lead unit counts as not local.
+- `backlog_resolution_rate`: 积案 are cases marked by `mark_backlog` (GOVERNANCE §7); the rate is 积案
+  closed in the period ÷ (积案 open at its start + cases that became open 积案 during it).
+- `progress_report_rate`: `report_progress` events with `on_time` ÷ (those + `progress_late` marks).
+- A unit's figures are its own cases (led by it at each event), not those of the units below it, so that
+  a table of units adds up.
+"""
+
+from .periods import Period
+
+KEYS = (
+    "reported",
+    "accepted",
+    "accepted_on_time_rate",
+    "due",
+    "closed",
+    "closed_rate",
+    "closed_on_time_rate",
+    "overdue_open",
+    "rework_rate",
+    "return_rate",
+    "extension_rate",
+    "satisfaction_rate",
+    "rating_rate",
+    "resolution_rate",
+    "local_resolution_rate",
+    "backlog_resolution_rate",
+    "duplicate_rate",
+    "supervised_on_time_rate",
+    "progress_report_rate",
+)
+RESOLVING = ("dispute", "petition")  # the streams 化解率 is about
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    """A share rounded to four places; null on a zero denominator (never 0 % or 100 % by default)."""
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def values(sums) -> dict[str, int | float | None]:
+    """The figures of one scope and period from its `pingan.analytics.selectors.Sums`."""
+
+    def flow(measure: str, streams: tuple[str, ...] = (), supervised: bool | None = None) -> int:
+        return sum(
+            n
+            for (m, stream, sup), n in sums.flows.items()
+            if m == measure and (not streams or stream in streams) and supervised in (None, sup)
+        )
+
+    def stock(measure: str, supervised: bool | None = None) -> int:
+        return sum(n for (m, sup), n in sums.stocks.items() if m == measure and supervised in (None, sup))
+
+    closed, reported = flow("closed"), flow("reported")
+    due = closed + stock("due")
+    supervised_due = flow("closed", supervised=True) + stock("due", supervised=True)
+    backlog = stock("backlog") + flow("backlog_entered")
+    return {
+        "reported": reported,
+        "accepted": flow("accepted"),
+        "accepted_on_time_rate": rate(flow("accepted_on_time"), flow("accepted")),
+        "due": due,
+        "closed": closed,
+        "closed_rate": rate(closed, due),
+        "closed_on_time_rate": rate(flow("closed_on_time"), due),
+        "overdue_open": stock("overdue"),
+        "rework_rate": rate(flow("reworked"), flow("resolved")),
+        "return_rate": rate(flow("returned"), flow("dispatched")),
+        "extension_rate": rate(flow("extended"), flow("dispatched")),
+        "satisfaction_rate": rate(flow("satisfied"), flow("rated")),
+        "rating_rate": rate(flow("rated"), closed),
+        "resolution_rate": rate(flow("closed_resolved", RESOLVING), flow("closed", RESOLVING)),
+        "local_resolution_rate": rate(sums.local_disputes_closed, flow("closed", ("dispute",))),
+        "backlog_resolution_rate": rate(flow("backlog_closed"), backlog),
+        "duplicate_rate": rate(flow("merged"), reported),
+        "supervised_on_time_rate": rate(flow("closed_on_time", supervised=True), supervised_due),
+        "progress_report_rate": rate(flow("progress_on_time"), flow("progress_owed")),
+    }
+
+
+def period_out(period: Period) -> dict[str, str]:
+    return {"key": period.key, "start": period.first.isoformat(), "end": period.last.isoformat()}

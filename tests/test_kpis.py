@@ -1,0 +1,218 @@
+"""KPI figures (GOVERNANCE §2) on a hand-built county, worked out by hand, as of each period's end."""
+
+from datetime import datetime
+
+import pytest
+
+from pingan.accounts.models import RoleGrant, User
+from pingan.assessment import selectors
+from pingan.cases import actions as a
+from pingan.cases.clocks import LOCAL
+from pingan.cases.models import Case
+from tests.conftest import PASSWORD, case_body
+
+
+def at(month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(2025, month, day, hour, minute, tzinfo=LOCAL)
+
+
+class World:
+    def __init__(self, county):
+        self.c = county
+        u = county.users
+        self.dispatcher, self.handler, self.leader = u["dispatcher"], u["handler"], u["leader"]
+        self.supervisor = u["supervisor"]
+        self.town_a, self.town_b = county.towns[0], county.towns[1]
+        self.centre_a = county.town_unit(self.town_a, "centre")
+        self.sfj = county.units["SFJ"]
+        self.sfj_handler = User.objects.create_user("sfj", password=PASSWORD)
+        RoleGrant.objects.create(user=self.sfj_handler, role="handler", unit=self.sfj)
+
+    def new(self, town, when, stream="dispute", category="D01"):
+        village = self.c.villages[town.code][0]
+        body = case_body(self.c, stream=stream, category=category, region=village.code)
+        return a.create_case(self.dispatcher, body, now=when)
+
+    def through(
+        self, case, unit, handler, *, accepted, due, signed, resolved=None, closed=None, outcome=None
+    ):
+        d = self.dispatcher
+        case = a.accept_case(case, by=d, now=accepted)
+        case = a.dispatch_case(case, by=d, lead_unit=unit, due=due, now=accepted.replace(minute=50))
+        case = a.sign_case(case, by=handler, now=signed)
+        if resolved:
+            case = a.resolve_case(case, by=handler, outcome=outcome, summary="已办", now=resolved)
+        if closed:
+            case = a.check_pass(case, by=self.supervisor, now=closed)
+        return case
+
+
+@pytest.fixture
+def world(county):
+    """c1–c4 and c6 of the comments below, through the real actions at the times given (Asia/Shanghai)."""
+    w = World(county)
+    d = w.dispatcher
+    # c1 town A dispute: accepted on time, led by A's 综治中心 (a town unit), resolved 03-11 before its
+    # 交办时限 03-12 17:00, closed 03-11; 回访 satisfied 03-12.
+    c1 = w.new(w.town_a, at(3, 3))
+    c1 = w.through(
+        c1,
+        w.centre_a,
+        w.handler,
+        accepted=at(3, 3, 9, 30),
+        due=at(3, 12, 17),
+        signed=at(3, 3, 11),
+        resolved=at(3, 11, 10),
+        closed=at(3, 11, 15),
+        outcome="resolved",
+    )
+    a.follow_up(c1, by=d, satisfaction="satisfied", resolved=True, now=at(3, 12))
+    # c2 town A dispute: reported 03-03 09:00, accept due 2 work days later (03-05 09:00), accepted
+    # 03-06 (late); due 03-13 17:00, never resolved; 日常督办 from 03-07.
+    c2 = w.new(w.town_a, at(3, 3))
+    c2 = w.through(c2, w.centre_a, w.handler, accepted=at(3, 6, 10), due=at(3, 13, 17), signed=at(3, 6, 11))
+    a.supervise_case(c2, by=w.leader, level="routine", now=at(3, 7))
+    # c3 town B dispute: led by 县司法局 (a county unit), resolved 03-19 before its due 03-20, closed
+    # 03-24 with outcome "partly"; 回访 dissatisfied 03-25.
+    c3 = w.new(w.town_b, at(3, 5))
+    c3 = w.through(
+        c3,
+        w.sfj,
+        w.sfj_handler,
+        accepted=at(3, 5, 10),
+        due=at(3, 20, 17),
+        signed=at(3, 5, 11),
+        resolved=at(3, 19),
+        closed=at(3, 24),
+        outcome="partly",
+    )
+    a.follow_up(c3, by=d, satisfaction="dissatisfied", resolved=False, now=at(3, 25))
+    # c4 town B request in February: led by 县司法局, due 02-14 17:00, resolved 02-18 (late), closed 02-19.
+    c4 = w.new(w.town_b, at(2, 10), stream="request", category="R02")
+    w.through(
+        c4,
+        w.sfj,
+        w.sfj_handler,
+        accepted=at(2, 10, 9, 30),
+        due=at(2, 14, 17),
+        signed=at(2, 10, 11),
+        resolved=at(2, 18),
+        closed=at(2, 19),
+        outcome="resolved",
+    )
+    # c6 town A request 03-11: a duplicate, merged into c2 the same day.
+    c6 = w.new(w.town_a, at(3, 11), stream="request", category="R02")
+    a.merge_case(c6, by=d, into=c2.number, now=at(3, 11, 10))
+    return w
+
+
+def figures(user, period, **scope):
+    return selectors.kpis(user, period=period, **scope)["values"]
+
+
+def test_county_month(world):
+    v = figures(world.leader, "2025-03")
+    assert v == {
+        "reported": 4,  # c1 03-03, c2 03-03, c3 03-05, c6 03-11 (c4 is February's)
+        "accepted": 3,  # c1, c2, c3
+        "accepted_on_time_rate": 0.6667,  # 2 / 3: c2 was accepted after its accept due
+        "due": 3,  # closed c1, c3 + c2 open at 03-31 with its due 03-13 in March
+        "closed": 2,  # c1 03-11, c3 03-24
+        "closed_rate": 0.6667,  # 2 / 3
+        "closed_on_time_rate": 0.6667,  # c1, c3 resolved by their dues: 2 / 3
+        "overdue_open": 1,  # c2, due 03-13, still in handling on 03-31
+        "rework_rate": 0.0,  # 0 check_fail / 2 resolves
+        "return_rate": 0.0,  # 0 / 3 dispatches
+        "extension_rate": 0.0,
+        "satisfaction_rate": 0.5,  # c1 satisfied, c3 dissatisfied: 1 / 2
+        "rating_rate": 1.0,  # 2 rated / 2 closed
+        "resolution_rate": 0.5,  # disputes closed c1 resolved, c3 partly: 1 / 2
+        "local_resolution_rate": 0.5,  # c1 by a town unit, c3 by a county one: 1 / 2
+        "backlog_resolution_rate": None,  # no 积案
+        "duplicate_rate": 0.25,  # c6 merged / 4 reported
+        "supervised_on_time_rate": 0.0,  # c2 supervised and due, not closed: 0 / 1
+        "progress_report_rate": None,
+    }
+
+
+def test_town_subtree_week_and_month(world):
+    a_code = world.town_a.code
+    week = figures(world.leader, "2025-W11", region=a_code)  # 03-10 … 03-16
+    assert week == {
+        "reported": 1,  # c6 03-11
+        "accepted": 0,
+        "accepted_on_time_rate": None,
+        "due": 2,  # c1 closed 03-11 + c2 open, due 03-13
+        "closed": 1,
+        "closed_rate": 0.5,
+        "closed_on_time_rate": 0.5,
+        "overdue_open": 1,  # c2 at the end of 03-16
+        "rework_rate": 0.0,  # c1 resolved 03-11, no check_fail
+        "return_rate": None,  # no dispatch in the week
+        "extension_rate": None,
+        "satisfaction_rate": 1.0,  # c1's 回访 03-12
+        "rating_rate": 1.0,
+        "resolution_rate": 1.0,
+        "local_resolution_rate": 1.0,
+        "backlog_resolution_rate": None,
+        "duplicate_rate": 1.0,  # c6 merged / c6 reported
+        "supervised_on_time_rate": 0.0,  # c2
+        "progress_report_rate": None,
+    }
+    month = figures(world.leader, "2025-03", region=a_code)
+    assert (month["reported"], month["accepted"], month["accepted_on_time_rate"]) == (3, 2, 0.5)
+    assert (month["due"], month["closed"], month["closed_rate"], month["overdue_open"]) == (2, 1, 0.5, 1)
+    assert month["duplicate_rate"] == 0.3333  # 1 / 3
+
+
+def test_unit_quarter(world):
+    v = figures(world.leader, "2025-Q1", unit=world.sfj.code)
+    assert v == {
+        "reported": 0,  # a unit counts what it led: registration comes before dispatch
+        "accepted": 0,
+        "accepted_on_time_rate": None,
+        "due": 2,  # c3, c4 closed in the quarter
+        "closed": 2,
+        "closed_rate": 1.0,
+        "closed_on_time_rate": 0.5,  # c4 was resolved 02-18, after its due 02-14
+        "overdue_open": 0,
+        "rework_rate": 0.0,
+        "return_rate": 0.0,  # 0 / 2 dispatches
+        "extension_rate": 0.0,
+        "satisfaction_rate": 0.0,  # c3 dissatisfied
+        "rating_rate": 0.5,  # 1 rated / 2 closed
+        "resolution_rate": 0.0,  # c3 partly (c4 is a request)
+        "local_resolution_rate": 0.0,  # a county unit
+        "backlog_resolution_rate": None,
+        "duplicate_rate": None,
+        "supervised_on_time_rate": None,
+        "progress_report_rate": None,
+    }
+
+
+def test_an_event_after_the_period_leaves_it_unchanged(world):
+    """c2 resolved and closed in April: March still shows it open, due and overdue; April counts it."""
+    march = selectors.kpis(world.leader, period="2025-03")
+    c2 = Case.objects.get(merged_cases__isnull=False)
+    c2 = a.resolve_case(c2, by=world.handler, outcome="resolved", summary="已办", now=at(4, 2))
+    a.check_pass(c2, by=world.supervisor, now=at(4, 3))
+    assert selectors.kpis(world.leader, period="2025-03") == march
+    april = figures(world.leader, "2025-04")
+    assert (april["closed"], april["due"], april["closed_on_time_rate"], april["overdue_open"]) == (
+        1,
+        1,
+        0.0,
+        0,
+    )
+
+
+def test_an_extension_moves_the_due_to_its_new_period(world):
+    """c2's due moved from 03-13 to 04-10 on 03-12: March no longer counts it due or overdue."""
+    c2 = Case.objects.get(merged_cases__isnull=False)
+    before = figures(world.leader, "2025-03")
+    a.request_extension(c2, by=world.handler, reason="需要鉴定", new_due=at(4, 10, 17), now=at(3, 12))
+    a.decide_extension(c2, by=world.c.users["unit_head"], approve=True, now=at(3, 12, 10))
+    after = figures(world.leader, "2025-03")
+    assert (before["due"], before["overdue_open"]) == (3, 1)
+    assert (after["due"], after["overdue_open"], after["extension_rate"]) == (2, 0, 0.3333)
+    assert figures(world.leader, "2025-04")["due"] == 1  # open, due 04-10
