@@ -112,7 +112,10 @@ def scan(cases, where, first, last) -> Sums:
                 "resolve": ["resolved"],
                 "check_fail": ["reworked"],
                 "merge": ["merged"],
+                "progress_late": ["progress_owed"],
             }.get(e.action, [])
+            if e.action == "report_progress" and e.data.get("on_time"):
+                names = ["progress_owed", "progress_on_time"]
             if e.action == "decide_return" and e.to_status == "accepted":
                 names, unit, k = ["returned"], b["unit"], (case.stream, b["sup"])
             if e.action == "decide_extension" and e.data.get("decision") == "approve":

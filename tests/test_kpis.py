@@ -9,6 +9,7 @@ from pingan.assessment import selectors
 from pingan.cases import actions as a
 from pingan.cases.clocks import LOCAL
 from pingan.cases.models import Case
+from pingan.supervision.actions import supervise
 from tests.conftest import PASSWORD, case_body
 
 
@@ -71,7 +72,7 @@ def world(county):
     # 03-06 (late); due 03-13 17:00, never resolved; 日常督办 from 03-07.
     c2 = w.new(w.town_a, at(3, 3))
     c2 = w.through(c2, w.centre_a, w.handler, accepted=at(3, 6, 10), due=at(3, 13, 17), signed=at(3, 6, 11))
-    a.supervise_case(c2, by=w.leader, level="routine", now=at(3, 7))
+    supervise(c2, by=w.leader, level="routine", requirement="按期报告进展", report_every_days=7, now=at(3, 7))
     # c3 town B dispute: led by 县司法局 (a county unit), resolved 03-19 before its due 03-20, closed
     # 03-24 with outcome "partly"; 回访 dissatisfied 03-25.
     c3 = w.new(w.town_b, at(3, 5))

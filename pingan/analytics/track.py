@@ -212,7 +212,9 @@ def _flows(before: Facts, after: Facts, e) -> list[str]:
     elif action == "merge":
         flows.append("merged")
     elif action == "report_progress":
-        flows += ["progress_owed", "progress_on_time"] if data.get("on_time") else ["progress_owed"]
+        # A late report's cycle is owed through its `progress_late` mark; counted here too, it would
+        # count twice.
+        flows += ["progress_owed", "progress_on_time"] if data.get("on_time") else []
     elif action == "progress_late":
         flows.append("progress_owed")
     return flows

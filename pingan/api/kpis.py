@@ -4,6 +4,8 @@ from ninja import Router
 
 from pingan.assessment import selectors
 
+from .schemas import SIGNED_IN, KpiBreakdown, KpiOut, answers
+
 router = Router(tags=["考核指标"])
 
 PERIOD = "统计周期：2025-03（月）、2025-W09（ISO 周）、2025-Q1（季度）或 2025（年）"
@@ -11,6 +13,8 @@ PERIOD = "统计周期：2025-03（月）、2025-W09（ISO 周）、2025-Q1（�
 
 @router.get(
     "/kpis",
+    response=answers({200: KpiOut}, *SIGNED_IN, 404),
+    exclude_unset=True,
     summary="考核指标",
     description="区划（含下级）或单位在一个周期内的全部指标，按周期末的状态计算；分母为 0 的比率为 null。"
     "不给 region 和 unit 时为本人权限内最高一级区划。" + PERIOD + "。",
@@ -21,6 +25,8 @@ def kpis(request, period: str, region: str | None = None, unit: str | None = Non
 
 @router.get(
     "/kpis/breakdown",
+    response=answers({200: KpiBreakdown}, *SIGNED_IN, 404),
+    exclude_unset=True,
     summary="考核指标分组",
     description="by=town：区划内每个乡镇（街道）一行；by=unit：驻地在区划内的每个单位一行（本单位牵头的案件）。",
 )

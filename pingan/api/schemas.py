@@ -341,6 +341,63 @@ class AuditPage(Out):
     total: int = Field(0, description="仅当 `with_total=true` 时返回")
 
 
+# ---------------------------------------------------------------- KPIs
+
+
+class KpiValues(Out):
+    reported: int
+    accepted: int
+    accepted_on_time_rate: float | None
+    due: int
+    closed: int
+    closed_rate: float | None
+    closed_on_time_rate: float | None
+    overdue_open: int
+    rework_rate: float | None
+    return_rate: float | None
+    extension_rate: float | None
+    satisfaction_rate: float | None
+    rating_rate: float | None
+    resolution_rate: float | None
+    local_resolution_rate: float | None
+    backlog_resolution_rate: float | None
+    duplicate_rate: float | None
+    supervised_on_time_rate: float | None
+    progress_report_rate: float | None
+
+
+class KpiScope(Out):
+    region: str = Field("", description="区划代码（按区划统计时）")
+    unit: str = Field("", description="单位代码（按单位统计时）")
+    name: str
+
+
+class KpiPeriod(Out):
+    key: str
+    start: date
+    end: date = Field(description="最后一天（含）")
+
+
+class KpiOut(Out):
+    scope: KpiScope
+    period: KpiPeriod
+    values: KpiValues
+
+
+class KpiRow(Out):
+    town: str = Field("", description="乡镇代码（by=town）")
+    unit: str = Field("", description="单位代码（by=unit）")
+    name: str
+    values: KpiValues
+
+
+class KpiBreakdown(Out):
+    scope: KpiScope
+    period: KpiPeriod
+    by: str
+    rows: list[KpiRow]
+
+
 # ---------------------------------------------------------------- 督办
 
 
