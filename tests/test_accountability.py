@@ -208,6 +208,7 @@ def test_entering_by_hand_and_bad_input(county, api):
         ({"level": "warning"}, "invalid", "level"),
         ({"trigger": "  "}, "invalid", "trigger"),
         ({"deadline": "明年"}, "invalid", "deadline"),
+        ({"date": "2099-01-01"}, "invalid", "date"),  # never later than today
         ({"attendees": "城关街道党工委书记 13812345678"}, "invalid", "attendees"),
     ]:
         status, data = sup.post("/accountability", {**ok, **bad})
@@ -370,3 +371,27 @@ def test_the_pages_list_count_enter_confirm_and_show_errors(county, web):
     nav = web("leader").get("/").content.decode()
     assert 'href="/accountability/"' in nav and "问责台账" in nav
     assert "问责台账" not in web("handler").get("/cases/").content.decode()
+
+
+# ---------------------------------------------------------------- demo
+
+
+def test_the_demo_ledger_holds_a_listing_a_lifted_interview_and_a_proposal(county, web):
+    from pingan.demo.accountability import seed_accountability
+    from pingan.demo.generator import generate_cases
+
+    generate_cases(county, 60)
+    late = _case(county, 0, overdue_days=45)
+    assert seed_accountability(county) >= 3
+    listing = Entry.objects.get(level="listing")
+    assert (
+        listing.status == "confirmed"
+        and listing.unit == county.town_unit(county.towns[-1], "centre")
+        and listing.deadline > timezone.localdate()
+    )
+    assert "党（工）委书记" in listing.attendees
+    interview = Entry.objects.get(level="interview")
+    assert interview.status == "lifted" and interview.lift_note and interview.date < timezone.localdate()
+    assert Entry.objects.filter(status="proposed", cases=late).exists()
+    assert f'data-entry="{listing.pk}"' in _home(web("leader"))
+    assert seed_accountability(county) == 0  # once

@@ -54,7 +54,7 @@ def _text(value, field: str, limit: int, *, required: str = "") -> str:
     return text
 
 
-def _deadline(value) -> date | None:
+def _day(value, field: str) -> date | None:
     if value in (None, ""):
         return None
     if isinstance(value, date):
@@ -62,7 +62,7 @@ def _deadline(value) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise invalid({"deadline": "整改期限应为日期，如 2026-12-31。"}) from None
+        raise invalid({field: "应为日期，如 2026-12-31。"}) from None
 
 
 def _attendees(value) -> str:
@@ -77,7 +77,7 @@ def _terms(entry: Entry, requirement, deadline, attendees) -> None:
     if requirement is not None:
         entry.requirement = _text(requirement, "requirement", 2000)
     if deadline is not None:
-        entry.deadline = _deadline(deadline)
+        entry.deadline = _day(deadline, "deadline")
     if attendees is not None:
         entry.attendees = _attendees(attendees)
 
@@ -105,16 +105,20 @@ def level_of(value) -> str:
 
 @transaction.atomic
 def enter(
-    *, by, region=None, unit=None, level, trigger, requirement=None, deadline=None, attendees=None
+    *, by, region=None, unit=None, level, trigger, requirement=None, deadline=None, attendees=None, on=None
 ) -> Entry:
-    """An entry entered by hand by a supervisor: in force at once (he is the one who confirms)."""
+    """An entry entered by hand by a supervisor: in force at once (he is the one who confirms). `on` is
+    the day it was decided (a 约谈 held last week), today when not given, never later."""
     entry = Entry(region=region, unit=unit, level=level_of(level), created_by=by)
+    entry.date = _day(on, "date") or timezone.localdate()
+    if entry.date > timezone.localdate():
+        raise invalid({"date": "日期不能晚于今天。"})
     entry.trigger = _text(trigger, "trigger", 2000, required="请填写触发原因（问责的事实依据）。")
     check_keeper(by, entry)
     _terms(entry, requirement, deadline, attendees)
     entry.status, entry.decided_by, entry.decided_at = S.CONFIRMED, by, timezone.now()
     entry.save()
-    _audit(by, "accountability.enter", entry, trigger=entry.trigger, deadline=entry.deadline)
+    _audit(by, "accountability.enter", entry, trigger=entry.trigger, date=entry.date, deadline=entry.deadline)
     return entry
 
 

@@ -83,7 +83,7 @@ def entry_new(request):
     try:
         region, unit = _form_subject(p.get("subject", ""))
         terms = {k: p.get(k, "") for k in ("level", "trigger", "requirement", "deadline", "attendees")}
-        entry = actions.enter(by=request.user, region=region, unit=unit, **terms)
+        entry = actions.enter(by=request.user, region=region, unit=unit, on=p.get("date", ""), **terms)
     except DomainError as error:
         if error.status in (403, 404):
             raise

@@ -69,6 +69,7 @@ class EntryIn(Schema):
     trigger: str = Field(description="触发原因", max_length=2000)
     requirement: str | None = Field(None, description="整改要求", max_length=2000)
     deadline: dt.date | None = Field(None, description="整改期限")
+    date: dt.date | None = Field(None, description="问责日期（如约谈举行之日），默认今天，不晚于今天")
     attendees: str | None = Field(
         None, description="参加人员的职务，如“县委政法委副书记、城关街道党工委书记”", max_length=500
     )
@@ -147,10 +148,8 @@ def list_entries(request, q: Query[EntryQuery]):
 def post_entry(request, payload: EntryIn):
     _reader(request)
     region, unit = actions.subject_of(payload.region, payload.unit)
-    entry = actions.enter(
-        by=request.user, region=region, unit=unit, level=payload.level, trigger=payload.trigger,
-        requirement=payload.requirement, deadline=payload.deadline, attendees=payload.attendees,
-    )  # fmt: skip
+    terms = payload.dict(include={"level", "trigger", "requirement", "deadline", "attendees"})
+    entry = actions.enter(by=request.user, region=region, unit=unit, on=payload.date, **terms)
     return Status(201, _out(request, entry))
 
 
