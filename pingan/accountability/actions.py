@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pingan.accounts.scope import scope_of
@@ -122,24 +122,32 @@ def enter(
     return entry
 
 
-def propose(rule: Rule, *, key: str, trigger: str, region=None, unit=None, today=None) -> Entry | None:
-    """A rule's proposal, once per key: None when the rule proposed it before."""
-    with transaction.atomic():
-        if Entry.objects.filter(dedup_key=key).exists():
-            return None
-        today = today or timezone.localdate()
-        entry = Entry.objects.create(
-            region=region, unit=unit, level=rule.level, rule=rule, dedup_key=key, trigger=trigger,
-            requirement=rule.requirement, date=today,
-            deadline=today + timedelta(days=rule.deadline_days) if rule.deadline_days else None,
-        )  # fmt: skip
-        _audit(None, "accountability.propose", entry, rule=rule.code, trigger=trigger)
+def propose(
+    rule: Rule, *, key: str, trigger: str, region=None, unit=None, today=None, cases=()
+) -> Entry | None:
+    """A rule's proposal, once per key: None when the rule proposed it before (the unique key settles
+    two runs at once as well)."""
+    if Entry.objects.filter(dedup_key=key).exists():
+        return None
+    today = today or timezone.localdate()
+    try:
+        with transaction.atomic():
+            entry = Entry.objects.create(
+                region=region, unit=unit, level=rule.level, rule=rule, dedup_key=key, trigger=trigger,
+                requirement=rule.requirement, date=today,
+                deadline=today + timedelta(days=rule.deadline_days) if rule.deadline_days else None,
+            )  # fmt: skip
+            entry.cases.add(*cases)
+            _audit(None, "accountability.propose", entry, rule=rule.code, trigger=trigger,
+                   cases=[c.number for c in cases])  # fmt: skip
+    except IntegrityError:
+        return None
     return entry
 
 
 def _locked(entry: Entry, *allowed: str, by, doing: str) -> Entry:
     check_keeper(by, entry)
-    entry = Entry.objects.select_for_update().select_related("region", "unit").get(pk=entry.pk)
+    entry = Entry.objects.select_for_update(of=("self",)).select_related("region", "unit").get(pk=entry.pk)
     if entry.status not in allowed:
         raise invalid_transition(f"该记录当前为“{entry.get_status_display()}”，不能{doing}。")
     return entry

@@ -32,6 +32,7 @@ Progress = Callable[[str], None]
 
 def listed_case_overdue(rule: Rule, now=None) -> list[Entry]:
     now = now or timezone.now()
+    today = timezone.localdate(now)
     days = int(rule.param("days"))
     cases = (
         Case.objects.filter(supervision_level=Case.Supervision.LISTED, status__in=OPEN_STATUSES)
@@ -43,15 +44,10 @@ def listed_case_overdue(rule: Rule, now=None) -> list[Entry]:
     proposed = []
     for case in cases.iterator(chunk_size=500):
         trigger = f"挂牌督办案件 {case.number}“{case.title[:60]}”超期已逾 {days} 天仍未办结。"
-        entry = propose(
-            rule,
-            key=f"{rule.code}:{case.number}",
-            trigger=trigger,
-            unit=case.lead_unit,
-            today=timezone.localdate(now),
-        )
+        # The case itself is the first thing to put right: it is linked as a rectification case.
+        key = f"{rule.code}:{case.number}"
+        entry = propose(rule, key=key, trigger=trigger, unit=case.lead_unit, today=today, cases=[case])
         if entry is not None:
-            entry.cases.add(case)  # the case itself is the first thing to put right
             proposed.append(entry)
     return proposed
 
