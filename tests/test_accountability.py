@@ -395,3 +395,20 @@ def test_the_demo_ledger_holds_a_listing_a_lifted_interview_and_a_proposal(count
     assert Entry.objects.filter(status="proposed", cases=late).exists()
     assert f'data-entry="{listing.pk}"' in _home(web("leader"))
     assert seed_accountability(county) == 0  # once
+
+
+def test_admin_edits_a_rule_in_the_admin_audited_and_bad_parameters_are_refused(county, web):
+    rule = Rule.objects.get(code="listed_overdue_30")
+    form = {
+        "code": rule.code, "name": rule.name, "kind": rule.kind, "level": "interview",
+        "requirement": rule.requirement, "deadline_days": "20", "active": "on",
+    }  # fmt: skip
+    admin = web("admin")
+    url = f"/admin/accountability/rule/{rule.pk}/change/"
+    bad = admin.post(url, {**form, "params": '{"days": 0}'})
+    assert bad.status_code == 200 and "1 到 3650 之间的整数" in bad.content.decode()
+    assert admin.post(url, {**form, "params": '{"days": 45}'}).status_code == 302
+    rule.refresh_from_db()
+    assert rule.params == {"days": 45} and rule.level == "interview"
+    assert AuditEntry.objects.filter(action="config.change", object_type="accountability.rule").exists()
+    assert web("supervisor").get(url).status_code in (302, 403)  # configuration is the admin's
