@@ -21,6 +21,7 @@ NAVIGATION = (
     ("批量补录", "cases:import", ("dispatcher",)),
     ("调度通报", "reports:list", ("leader", "supervisor")),
     ("统计数据", "statistics:page", ("leader", "supervisor")),
+    ("问责台账", "accountability:list", ("leader", "supervisor")),
     ("审计日志", "audit:log", ("auditor",)),
 )
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "pingan.assessment",
     "pingan.supervision",
     "pingan.reports",
+    "pingan.accountability",
     "pingan.api",
     "pingan.portal",
     "pingan.demo",
@@ -129,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pingan.navigation.navigation",
+                "pingan.dashboard.accountability",
             ],
             "builtins": ["pingan.core.templatetags.pingan_tags"],
         },
@@ -306,6 +308,9 @@ FILE_UPLOAD_HANDLERS = ["pingan.core.input.CappedUploadHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 PINGAN_INPUT_ERROR_RENDERERS = {"/open311/": "pingan.open311.formats.render_input_error"}
+# The ranking the accountability rule `ranking_last` reads: a dotted path to
+# `provider(level, period) -> [{"code", "rank"}, ...]`; unset or not importable, that rule is skipped.
+PINGAN_RANKING_PROVIDER = os.environ.get("PINGAN_RANKING_PROVIDER", "")
 PINGAN_MAX_IMAGE_PIXELS = int(os.environ.get("PINGAN_MAX_IMAGE_PIXELS", str(40_000_000)))
 
 # The cache holds the public path's rate-limit counters. The database cache works on one machine with

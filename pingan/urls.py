@@ -27,6 +27,7 @@ urlpatterns = [
     path("audit/", include("pingan.audit.urls")),
     path("statistics/", include("pingan.statistics.urls")),
     path("reports/", include("pingan.reports.urls")),
+    path("accountability/", include("pingan.accountability.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -27,6 +27,7 @@ from django.test import override_settings
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
+from pingan.accountability import actions as accountability
 from pingan.accounts.models import ApiToken, SavedFilter
 from pingan.api.base import api as ninja_api
 from pingan.cases.actions import ACTIONS, add_attachment, perform
@@ -82,6 +83,7 @@ class Secret:
     token_pk: int  # another user's API token, named after the case
     export_job_id: int  # the dispatcher's background export holding the case
     report_id: int  # a monthly report of the case's town, by the county's supervisor
+    entry_id: int  # a 挂牌 of the case's lead unit with a record file, linked to the case where it may be
     village: str
     keyword: str  # a piece of the title, for search boxes (the whole title would be echoed back)
     canaries: tuple[str, ...]
@@ -183,6 +185,7 @@ def _secret(county, label: str, case: Case, *, keyword, canaries, number_public_
     month = period_of("month", timezone.localdate()).key
     report = generate_report("monthly", month, case.region_id[:9], by=county.users["supervisor"])
     return Secret(
+        entry_id=_accountability_entry(county, case),
         label=label,
         number=case.number,
         attachment_id=case.attachments.get().pk,
@@ -195,6 +198,24 @@ def _secret(county, label: str, case: Case, *, keyword, canaries, number_public_
         canaries=canaries,
         number_public_in_open311=number_public_in_open311,
     )
+
+
+def _accountability_entry(county, case: Case) -> int:
+    """A listing of the case's lead unit in the ledger, its record filed. The case is linked as its
+    rectification case unless it is a tip, which the supervisor cannot see and so cannot link."""
+    supervisor = county.users["supervisor"]
+    case = Case.objects.select_related("lead_unit").get(pk=case.pk)  # dispatched since it was filed
+    entry = accountability.enter(
+        by=supervisor,
+        unit=case.lead_unit,
+        level="listing",
+        trigger="走查：挂牌整改",
+        requirement="走查整改要求",
+    )
+    if case.stream != "tip":
+        accountability.link_cases(entry, [case.number], by=supervisor)
+    accountability.attach_record(entry, by=supervisor, name="走查约谈记录.pdf", content=b"%PDF-1.4\n%%EOF\n")
+    return entry.pk
 
 
 def _state(secret: Secret) -> dict:
@@ -242,6 +263,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "token_id": [str(secret.token_pk)],
         "job_id": [str(secret.export_job_id)],
         "report_id": [str(secret.report_id)],
+        "entry_id": [str(secret.entry_id)],
         "fmt": ["json", "xml"],
         "service_request_id": [secret.number],
         # An Open311 token is a capability held by the client that submitted the request (it answers
@@ -254,7 +276,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
 # Parameters whose value names the secret. Such a URL answers an outsider 404 (never 403 or 409,
 # which would tell them the case exists; never 200), 405 for a method it does not take, or 400 for a
 # body it refuses before looking the case up.
-SECRET_PARAMS = {"number", "attachment_id", "service_request_id", "job_id"}
+SECRET_PARAMS = {"number", "attachment_id", "service_request_id", "job_id", "entry_id"}
 SECRET_URL_ANSWERS = {400, 404, 405}
 # Pages and endpoints that do not name the case may refuse the user, or answer without the case.
 OTHER_URL_ANSWERS = {200, 400, 403, 404, 405, 409}
@@ -361,6 +383,15 @@ def minimal_bodies(county) -> dict[str, dict]:
         "exclude": reason,
         "reveal": {"field": "reporter.phone", "reason": "走查"},
         "attachments": {"file": JPEG, "kind": "photo"},  # an upload: bytes are sent as a file
+        # The accountability ledger's actions and its entry by hand (POST /api/v1/accountability).
+        "dismiss": reason,
+        "lift": note,
+        "link": {"cases": "PA-990122-2000-000001"},
+        "accountability": {
+            "unit": town_centre(county, county.towns[0]),
+            "level": "listing",
+            "trigger": "走查",
+        },
     }
 
 

@@ -18,6 +18,7 @@ ADMIN_MODELS = (
     "regions.regionoutline",
     "regions.unit",
     "statistics.indicator",
+    "accountability.rule",
     "accounts.user",
     "accounts.rolegrant",
     "accounts.apitoken",

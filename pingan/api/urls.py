@@ -1,3 +1,4 @@
+from .accountability import router as accountability_router
 from .audit import router as audit_router
 from .base import api
 from .cases import router as cases_router
@@ -18,6 +19,7 @@ api.add_router("/", audit_router)
 api.add_router("/", statistics_router)
 api.add_router("/", reports_router)
 api.add_router("/", supervision_router)
+api.add_router("/", accountability_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

@@ -124,6 +124,19 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "问责台账",
+        {
+            "accountability.propose": "规则提出问责建议",
+            "accountability.enter": "登记问责记录",
+            "accountability.confirm": "确认问责",
+            "accountability.dismiss": "不予采纳问责建议",
+            "accountability.lift": "解除问责",
+            "accountability.record": "上传问责记录文件",
+            "accountability.link": "关联整改案件",
+            "accountability.unlink": "取消关联整改案件",
+        },
+    ),
+    (
         "群众与系统",
         {
             "case.public_message": "群众留言",

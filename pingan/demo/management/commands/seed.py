@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from pingan.core.crypto import encrypt
+from pingan.demo.accountability import seed_accountability
 from pingan.demo.county import County, build_county, create_role_users
 from pingan.demo.generator import generate_cases, load_county
 from pingan.demo.reports import seed_reports
@@ -36,6 +37,9 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
     figures = seed_statistics(county, seed=seed)
     if figures:
         out.write(f"已录入 {figures} 个统计数值（公安、应急、消防等部门近两年的模拟数据）。")
+    entries = seed_accountability(county)
+    if entries:
+        out.write(f"已登记 {entries} 条问责记录（挂牌、约谈和规则提出的问责建议）。")
     if seed_reports(county):
         out.write("已生成并发布近三个月的月通报。")
     return elapsed
