@@ -44,13 +44,19 @@ MIN_REQUESTS = 2000
 ACTORS = ("dispatcher", "handler", "unit_head", "leader", "supervisor", "custodian")
 
 
+GOVERNANCE = ("/api/v1/statistics", "/api/v1/reports", "/api/v1/accountability", "/api/v1/kpis")
+
+
 def _actor(method: str, path: str) -> str | None:
     """Who calls an operation: nobody for the public and login endpoints, the auditor for the audit
-    log, a role of the action for a workflow action, else the dispatcher."""
+    log, a supervisor for the governance endpoints, a role of the action for a workflow action, else
+    the dispatcher."""
     if path.startswith("/api/v1/public/") or path == "/api/v1/auth/token":
         return None
     if path == "/api/v1/audit":
         return "auditor"
+    if path.startswith(GOVERNANCE):
+        return "supervisor"  # who writes figures, reports and the 问责台账, and reads them all
     name = path.rsplit("/", 1)[-1]
     if "/actions/" in path and name in TRANSITIONS:
         return next(role for role in ACTORS if role in TRANSITIONS[name].roles)
@@ -196,6 +202,7 @@ def test_each_operation_is_called_as_someone_who_may_take_it():
     assert _actor("POST", "/api/v1/cases/{number}/actions/accept") == "dispatcher"
     assert _actor("POST", "/api/v1/cases/{number}/actions/reveal") == "dispatcher"
     assert _actor("GET", "/api/v1/audit") == "auditor"
+    assert _actor("POST", "/api/v1/reports") == "supervisor"
     assert _actor("POST", "/api/v1/public/reports/lookup") is None
     # Every action has a role the fuzzer holds.
     for name in TRANSITIONS:

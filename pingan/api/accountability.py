@@ -12,6 +12,8 @@ from pingan.accounts.scope import scope_of
 from pingan.cases.models import Case
 from pingan.core.errors import forbidden
 
+from .schemas import SIGNED_IN, answers
+
 router = Router(tags=["问责台账"])
 
 
@@ -133,7 +135,10 @@ def _reader(request) -> None:
         raise forbidden("问责台账仅限领导和督导人员查看。")
 
 
-@router.get("/accountability", response=EntryList, summary="问责台账")
+ENTRY_CHANGE = answers({200: EntryOut}, *SIGNED_IN, 404, 409)
+
+
+@router.get("/accountability", response=answers({200: EntryList}, *SIGNED_IN), summary="问责台账")
 def list_entries(request, q: Query[EntryQuery]):
     _reader(request)
     rows = selectors.visible_entries(
@@ -144,7 +149,9 @@ def list_entries(request, q: Query[EntryQuery]):
     return {"items": [entry_out(e, cases) for e in page], "total": rows.count()}
 
 
-@router.post("/accountability", response={201: EntryOut}, summary="登记问责（督导人员，即时生效）")
+@router.post(
+    "/accountability", response=answers({201: EntryOut}, *SIGNED_IN), summary="登记问责（督导人员，即时生效）"
+)
 def post_entry(request, payload: EntryIn):
     _reader(request)
     region, unit = actions.subject_of(payload.region, payload.unit)
@@ -153,7 +160,11 @@ def post_entry(request, payload: EntryIn):
     return Status(201, _out(request, entry))
 
 
-@router.post("/accountability/{entry_id}/confirm", response=EntryOut, summary="确认问责建议")
+@router.post(
+    "/accountability/{entry_id}/confirm",
+    response=answers({200: EntryOut}, *SIGNED_IN, 404, 409),
+    summary="确认问责建议",
+)
 def confirm_entry(request, entry_id: int, payload: ConfirmIn):
     entry = selectors.find_entry(request.user, entry_id)  # out of the caller's ledger: 404
     actions.confirm(entry, by=request.user, requirement=payload.requirement, deadline=payload.deadline,
@@ -161,14 +172,22 @@ def confirm_entry(request, entry_id: int, payload: ConfirmIn):
     return _out(request, entry)
 
 
-@router.post("/accountability/{entry_id}/dismiss", response=EntryOut, summary="不予采纳问责建议")
+@router.post(
+    "/accountability/{entry_id}/dismiss",
+    response=answers({200: EntryOut}, *SIGNED_IN, 404, 409),
+    summary="不予采纳问责建议",
+)
 def dismiss_entry(request, entry_id: int, payload: DismissIn):
     entry = selectors.find_entry(request.user, entry_id)  # out of the caller's ledger: 404
     actions.dismiss(entry, by=request.user, reason=payload.reason)
     return _out(request, entry)
 
 
-@router.post("/accountability/{entry_id}/lift", response=EntryOut, summary="解除问责")
+@router.post(
+    "/accountability/{entry_id}/lift",
+    response=answers({200: EntryOut}, *SIGNED_IN, 404, 409),
+    summary="解除问责",
+)
 def lift_entry(request, entry_id: int, payload: LiftIn):
     entry = selectors.find_entry(request.user, entry_id)  # out of the caller's ledger: 404
     actions.lift(entry, by=request.user, note=payload.note)
