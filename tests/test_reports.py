@@ -179,6 +179,8 @@ def test_the_reports_api_generates_lists_reads_downloads_and_publishes(county, a
     assert api("supervisor").get("/reports/99999999999999999999")[0] in (400, 404)
 
 
+# The worker closes the database connection between tasks, as in production: committed data only.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_pingan_report_writes_the_files_and_report_due_queues_drafts_for_the_worker(county, tmp_path):
     from django.core.management import call_command
 
