@@ -22,7 +22,7 @@ Readings of the definitions where the table leaves room, as a county 平安办 w
   a table of units adds up.
 """
 
-from .periods import Period
+from pingan.core.periods import Period
 
 KEYS = (
     "reported",

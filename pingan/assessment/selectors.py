@@ -14,10 +14,10 @@ from pingan.accounts.scope import scope_of
 from pingan.analytics import selectors as rollups
 from pingan.cases.models import Stream
 from pingan.core.errors import DomainError, not_found
+from pingan.core.periods import parse_period
 from pingan.regions.models import Region, Unit
 
 from .kpis import period_out, values
-from .periods import parse_period
 
 FIGURE_READERS = ("dispatcher", "supervisor", "leader", "custodian")
 UNIT_READERS = ("handler", "unit_head")
