@@ -1,6 +1,6 @@
-"""Seed N cases and time the generation of the month's 通报 and the week's 调度表 for the county: the
-action the 生成 button and `pingan report` call (figures, the .docx with its chart, the .xlsx), in this
-process, against the benchmark's own data set (benchmarks/var/reports_<db>-<N>).
+"""Seed N cases and time the generation of the month's 通报, the week's 调度表 and the last quarter's 考评
+for the county: the action the 生成 button and `pingan report` call (figures, the .docx with its chart,
+the .xlsx), in this process, against the benchmark's own data set (benchmarks/var/reports_<db>-<N>).
 
     .venv/bin/python benchmarks/reports.py --cases 20000            # the demo's size; target < 5 s
     .venv/bin/python benchmarks/reports.py --cases 20000 --reuse
@@ -33,6 +33,7 @@ def time_reports(rounds: int) -> list[dict]:
     periods = {
         "monthly": period_of("month", today.replace(day=1) - timedelta(days=1)).key,
         "weekly": period_of("week", today - timedelta(days=7)).key,
+        "quarterly": period_of("quarter", today).previous().key,
     }
     results = []
     for kind, period in periods.items():

@@ -309,8 +309,12 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 PINGAN_INPUT_ERROR_RENDERERS = {"/open311/": "pingan.open311.formats.render_input_error"}
 # The ranking the accountability rule `ranking_last` reads: a dotted path to
-# `provider(level, period) -> [{"code", "rank"}, ...]`; unset or not importable, that rule is skipped.
-PINGAN_RANKING_PROVIDER = os.environ.get("PINGAN_RANKING_PROVIDER", "")
+# `provider(level, period) -> [{"code", "rank"}, ...]`; set empty (or not importable), that rule is skipped.
+PINGAN_RANKING_PROVIDER = os.environ.get("PINGAN_RANKING_PROVIDER", "pingan.assessment.ranking.provider")
+# The 红黑榜 of the 月通报 (GOVERNANCE §5), for the town and the department rankings alike: the first
+# `commend_top` by rank are commended, unless their grade is one that is criticised; criticised are those
+# whose grade is in `criticise_grades` (a veto makes the grade E) and, with `criticise_last`, the last.
+PINGAN_HONOUR_ROLL = {"commend_top": 3, "criticise_grades": ["D", "E"], "criticise_last": True}
 PINGAN_MAX_IMAGE_PIXELS = int(os.environ.get("PINGAN_MAX_IMAGE_PIXELS", str(40_000_000)))
 
 # The cache holds the public path's rate-limit counters. The database cache works on one machine with

@@ -75,7 +75,7 @@ def test_a_listed_case_overdue_30_days_proposes_one_entry_for_its_lead_unit_once
     out = io.StringIO()
     call_command("accountability", "propose", stdout=out)
     assert "挂牌督办案件超期 30 天：新提出 1 条" in out.getvalue()
-    assert "排名引擎尚未接入，本次跳过" in out.getvalue()
+    assert "考核连续两期末位：新提出 0 条" in out.getvalue()  # the real ranking: no scheme, no last place
     [entry] = Entry.objects.all()
     assert entry.unit == county.town_unit(county.towns[0], "centre") and entry.status == "proposed"
     assert entry.level == "bulletin" and entry.rule.code == "listed_overdue_30"

@@ -110,6 +110,13 @@ def test_the_demo_has_the_last_three_monthly_reports_published(db, capsys):
     reports = Report.objects.order_by("-period")
     assert [r.period for r in reports] == expected and {r.status for r in reports} == {"published"}
     assert all(r.commentary and r.docx and r.xlsx for r in reports)
+    # The demo's schemes rank its towns and departments in every 通报.
+    from pingan.assessment.models import Scheme
+
+    assert sorted(Scheme.objects.values_list("level", flat=True)) == ["town", "unit"]
+    assert sum(i.weight for i in Scheme.objects.get(level="town").items.all()) == 100
+    headings = [s["heading"] for s in reports[0].document["sections"]]
+    assert "三、考核排名" in headings and "四、红黑榜" in headings
 
 
 def test_the_demos_first_sweep_escalates_cases_of_the_demo_handler_and_tells_him(db):

@@ -12,10 +12,10 @@ from django.utils import timezone
 from pingan.accounts.models import User
 from pingan.analytics.selectors import Sums
 from pingan.assessment.kpis import values
-from pingan.assessment.periods import parse_period
 from pingan.assessment.selectors import kpis
 from pingan.cases.clocks import LOCAL
 from pingan.cases.models import Case, CaseEvent
+from pingan.core.periods import parse_period
 from pingan.regions.models import Unit
 
 RESOLVE_STATES = ("accepted", "dispatched", "in_progress")

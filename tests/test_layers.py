@@ -58,6 +58,7 @@ ALLOWED = {
         "cases",
         "portal",
         "statistics",
+        "assessment",
         "reports",
         "supervision",
         "accountability",

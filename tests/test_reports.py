@@ -1,10 +1,11 @@
-"""Reports (GOVERNANCE §5, issue 12 part 6): 周调度表 and 月通报 as data, on screen, as .docx and .xlsx;
-drafts regenerate, publishing freezes; the .docx prints in LibreOffice with Chinese text and a chart."""
+"""Reports (GOVERNANCE §5, issue 12 parts 3 and 6): 周调度表, 月通报 and 季考评 as data, on screen, as
+.docx and .xlsx; drafts regenerate, publishing freezes; the .docx prints in LibreOffice with Chinese
+text, the ranking table and a chart."""
 
 import io
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pypdfium2
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 from pingan.audit.models import AuditEntry
 from pingan.core.periods import period_of
 from pingan.demo.generator import generate_cases
+from pingan.demo.schemes import create_schemes
 from pingan.reports.actions import generate, publish, set_commentary
 from pingan.reports.models import Report
 from pingan.supervision.models import Supervision
@@ -51,6 +53,7 @@ def _soffice() -> str:
 
 def test_the_monthly_docx_prints_with_chinese_text_tables_and_a_chart(county, tmp_path):
     generate_cases(county, 120)
+    create_schemes(date(2020, 1, 1))
     report = generate("monthly", _month().key, county.code, by=county.users["supervisor"])
     source = tmp_path / "月通报.docx"
     source.write_bytes(Path(report.docx.path).read_bytes())
@@ -72,6 +75,9 @@ def test_the_monthly_docx_prints_with_chinese_text_tables_and_a_chart(county, tm
     pdf = pypdfium2.PdfDocument(str(pdf_path))
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     assert "示范县平安建设工作月通报" in text and "各类案件登记与办结" in text and "本月登记" in text
+    flat = "".join(text.split())  # a long title may wrap
+    assert "乡镇（街道）考核排名" in flat and "县直部门考核排名" in flat, "the ranking tables print"
+    assert "名次" in flat and "等次" in flat and "较上月" in flat and "红黑榜" in flat
     images = sum(
         1 for i in range(len(pdf)) for o in pdf[i].get_objects() if o.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE
     )
@@ -190,9 +196,9 @@ def test_pingan_report_writes_the_files_and_report_due_queues_drafts_for_the_wor
     assert "已生成" in out.getvalue()
     Report.objects.all().delete()
     call_command("report", "due", stdout=out)
-    assert "共排队 2 份报告" in out.getvalue()
+    assert "共排队 3 份报告" in out.getvalue()
     call_command("worker", "--batch", stdout=io.StringIO())
-    assert sorted(Report.objects.values_list("kind", flat=True)) == ["monthly", "weekly"]
+    assert sorted(Report.objects.values_list("kind", flat=True)) == ["monthly", "quarterly", "weekly"]
 
 
 def test_the_report_pages_show_the_document_and_take_commentary_and_publication(county, web):
@@ -210,3 +216,107 @@ def test_the_report_pages_show_the_document_and_take_commentary_and_publication(
     bad = client.post("/reports/generate/", {"kind": "monthly", "period": "2026-W01", "region": county.code})
     assert bad.status_code == 400 and "月通报的期间应为月" in bad.content.decode()
     assert web("handler").get("/reports/").status_code == 403
+
+
+# ---------------------------------------------------------------- rankings, 红黑榜 and the 季考评
+
+
+def _blocks(report) -> dict[str, dict]:
+    return {b["title"]: b for s in report.document["sections"] for b in s["blocks"] if b.get("title")}
+
+
+def test_the_monthly_report_ranks_towns_and_departments_and_names_its_honour_roll(county):
+    generate_cases(county, 120)
+    create_schemes(date(2020, 1, 1))
+    month = _month()
+    report = generate("monthly", month.key, county.code, by=county.users["supervisor"])
+    headings = [s["heading"] for s in report.document["sections"]]
+    assert headings[2:4] == ["三、考核排名", "四、红黑榜"]
+    blocks = _blocks(report)
+    towns = next(b for t, b in blocks.items() if t.startswith("乡镇（街道）考核排名"))
+    assert (
+        towns["columns"][:5] == ["名次", "乡镇", "得分", "等次", "较上月"]
+        and "按期办结率" in towns["columns"]
+    )
+    from pingan.assessment.ranking import ranking
+
+    expected = ranking("town", month)["rows"]
+    assert [r[:4] for r in towns["rows"]] == [
+        [r["rank"], r["name"], r["score"], r["grade"]] for r in expected
+    ]
+    assert {r[1] for r in towns["rows"]} == {t.name for t in county.towns}
+    units = next(b for t, b in blocks.items() if t.startswith("县直部门考核排名"))
+    assert units["columns"][1] == "县直部门" and units["rows"]
+    honour = blocks["红黑榜"]
+    assert {r[0] for r in honour["rows"]} <= {"红榜", "黑榜"} and honour["rows"]
+    ranked = [r for r in expected if r["rank"] is not None]
+    last = max(r["rank"] for r in ranked)
+    black = {r[2] for r in honour["rows"] if r[0] == "黑榜" and r[1] == "乡镇"}
+    assert {r["name"] for r in ranked if r["rank"] == last or r["grade"] in ("D", "E")} == black
+    assert "名次前 3 位" in report.document["sections"][3]["blocks"][0]["text"]
+    assert any(name.startswith("县直部门考核排名") for name in load_workbook(report.xlsx.path).sheetnames)
+
+
+def test_the_honour_roll_follows_its_rule(settings):
+    from pingan.reports.assessment import honour_roll
+
+    def row(code, rank, grade, vetoed=False):
+        return {"code": code, "name": code, "rank": rank, "grade": grade, "score": 1.0, "vetoed": vetoed,
+                "vetoes": [{"name": "事故死亡"}] if vetoed else []}  # fmt: skip
+
+    result = {"rows": [row("a", 1, "A"), row("b", 2, "D"), row("c", 3, "B"), row("d", 4, "C"),
+                       row("e", 5, "E", vetoed=True), row("f", 6, "C"), row("g", None, None)]}  # fmt: skip
+    commended, criticised = honour_roll(result)
+    assert [r["code"] for r in commended] == ["a", "c"]  # the top 3 less b, whose D is criticised
+    assert [(r["code"], why) for r, why in criticised] == [
+        ("b", "考核等次为 D"), ("e", "触发否决项：事故死亡"), ("f", "排名末位"),
+    ]  # fmt: skip
+    settings.PINGAN_HONOUR_ROLL = {"commend_top": 1, "criticise_grades": ["E"], "criticise_last": False}
+    commended, criticised = honour_roll(result)
+    assert [r["code"] for r in commended] == ["a"] and [r["code"] for r, _ in criticised] == ["e"]
+
+
+def test_the_quarterly_assessment_gives_each_items_points_deductions_and_the_quarters_entries(county):
+    from pingan.accountability import actions as accountability
+
+    generate_cases(county, 120)
+    create_schemes(date(2020, 1, 1))
+    quarter = period_of("quarter", timezone.localdate()).previous()
+    supervisor = county.users["supervisor"]
+    entry = accountability.enter(
+        by=supervisor, region=county.towns[1], level="interview", on=quarter.start + timedelta(days=3),
+        trigger="按期办结率连续两月全县末位。",
+    )  # fmt: skip
+    accountability.enter(
+        by=supervisor, region=county.towns[0], level="reminder", on=quarter.start - timedelta(days=3),
+        trigger="上一季度的提醒。",
+    )  # fmt: skip
+    report = generate("quarterly", quarter.key, county.code, by=county.users["supervisor"])
+    doc = report.document
+    assert doc["title"] == "示范县平安建设季度考评" and doc["subtitle"] == quarter.label
+    headings = [s["heading"] for s in doc["sections"]]
+    assert headings == [
+        "一、考评概况",
+        "二、乡镇（街道）考评结果",
+        "三、县直部门考评结果",
+        "四、问责建议",
+        "五、工作要求",
+    ]
+    blocks = _blocks(report)
+    towns = blocks["乡镇（街道）考评得分（乡镇（街道）平安建设考核方案）"]
+    assert "按期办结率（25分）" in towns["columns"] and "扣分：超期未办结案件" in towns["columns"]
+    assert towns["columns"][-4:] == ["否决项", "得分", "等次", "较上季"]
+    from pingan.assessment.ranking import ranking
+
+    expected = {r["name"]: r for r in ranking("town", quarter)["rows"]}
+    at = towns["columns"].index("按期办结率（25分）")
+    cut = towns["columns"].index("扣分：超期未办结案件")
+    for row in towns["rows"]:
+        mine = expected[row[1]]
+        assert row[at] == mine["items"][0]["points"] and row[cut] == -mine["deductions"][0]["points"]
+        assert row[-3:-1] == [mine["score"], mine["grade"]]
+    assert "参评 3 个" in doc["sections"][0]["blocks"][0]["text"]
+    entries = blocks["本季度问责建议"]["rows"]
+    assert [(r[1], r[2], r[3]) for r in entries] == [(county.towns[1].name, "约谈", entry.trigger)]
+    assert any(name.startswith("乡镇（街道）考评得分") for name in load_workbook(report.xlsx.path).sheetnames)
+    assert "季度考评" in "\n".join(p.text for p in Document(report.docx.path).paragraphs)

@@ -7,8 +7,9 @@ dedup key, so running them again, daily, proposes nothing twice; a supervisor co
 - `ranking_last` (periods, default 2; level town|unit; period month|quarter): the town or unit last in
   the ranking for that many ended periods running, once per run of periods ending with the latest.
   The ranking is asked of a provider passed in, `provider(level, period) -> [{"code", "rank"}, ...]`
-  (the rows of GET /api/v1/kpis/ranking). `pingan accountability propose` takes the one named by the
-  setting PINGAN_RANKING_PROVIDER when it can be imported; without one these rules are skipped and say so.
+  (the rows of GET /api/v1/kpis/ranking, with `county` when several counties are ranked). `pingan
+  accountability propose` takes the one named by the setting PINGAN_RANKING_PROVIDER (by default
+  pingan.assessment.ranking.provider) when it can be imported; without one these rules are skipped.
 """
 
 from collections.abc import Callable
@@ -61,9 +62,17 @@ def ended_periods(kind: str, n: int, today: date) -> list[Period]:
 
 
 def last_in(rows: list[dict]) -> set[str]:
-    """The codes ranked last (ties share the last rank)."""
-    ranks = [r["rank"] for r in rows if r.get("rank") is not None]
-    return {r["code"] for r in rows if ranks and r.get("rank") == max(ranks)}
+    """The codes ranked last (ties share the last rank), within each county when rows name one; a
+    ranking of one has no last place."""
+    ranks: dict = {}
+    for r in rows:
+        if r.get("rank") is not None:
+            ranks.setdefault(r.get("county"), []).append(r["rank"])
+    return {
+        r["code"]
+        for r in rows
+        if len(ranks.get(r.get("county"), ())) > 1 and r.get("rank") == max(ranks[r.get("county")])
+    }
 
 
 def ranking_last(rule: Rule, provider: RankingProvider, today: date | None = None) -> list[Entry]:

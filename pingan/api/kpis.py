@@ -1,10 +1,10 @@
-"""KPI figures (GOVERNANCE §2): thin over pingan.assessment.selectors."""
+"""KPI figures and rankings (GOVERNANCE §2–§3): thin over pingan.assessment.selectors."""
 
 from ninja import Router
 
 from pingan.assessment import selectors
 
-from .schemas import SIGNED_IN, KpiBreakdown, KpiOut, answers
+from .schemas import SIGNED_IN, KpiBreakdown, KpiOut, KpiRanking, answers
 
 router = Router(tags=["考核指标"])
 
@@ -32,3 +32,15 @@ def kpis(request, period: str, region: str | None = None, unit: str | None = Non
 )
 def breakdown(request, period: str, by: str = "town", region: str | None = None, stream: str | None = None):
     return selectors.breakdown(request.user, period=period, by=by, region=region, stream=stream)
+
+
+@router.get(
+    "/kpis/ranking",
+    response=answers({200: KpiRanking}, *SIGNED_IN, 404),
+    summary="考核排名",
+    description="按考核方案给全县乡镇（level=town）或县直部门（level=unit）打分、评定等次并排名："
+    "同分并列，触发否决项的等次为 E 并排在其余之后，rank_change 为较上一同类周期的名次变化。"
+    "不给 scheme 时用该周期最后一天在用的方案。只返回本人有权查看的行，名次按全县计。" + PERIOD + "。",
+)
+def ranking(request, level: str, period: str, scheme: str | None = None):
+    return selectors.ranking(request.user, level=level, period=period, scheme=scheme)

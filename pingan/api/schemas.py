@@ -398,6 +398,54 @@ class KpiBreakdown(Out):
     rows: list[KpiRow]
 
 
+class ScoreItem(Out):
+    name: str
+    key: str = Field(description="考核指标键，或 `statistic:` 加统计指标代码")
+    value: float | None = Field(description="指标值；为 null 时该项不计分，得分按计分项分值折算")
+    weight: float = Field(description="分值")
+    points: float | None = Field(description="得分")
+
+
+class ScoreDeduction(Out):
+    name: str
+    key: str
+    value: float | None
+    points: float = Field(description="扣分（不超过上限）")
+
+
+class ScoreVeto(Out):
+    name: str
+    key: str
+    value: float | None
+
+
+class RankingRow(Out):
+    code: str = Field(description="乡镇代码或单位代码")
+    name: str
+    score: float | None = Field(description="总分；没有可计分的项时为 null")
+    grade: str | None = Field(description="等次 A–E；触发否决项即为 E")
+    rank: int | None = Field(description="名次，同分并列；被否决的排在其余之后；无得分时为 null")
+    rank_change: int | None = Field(description="较上期名次的变化，正数为上升；上期无名次时为 null")
+    vetoed: bool
+    values: KpiValues
+    items: list[ScoreItem]
+    deductions: list[ScoreDeduction]
+    vetoes: list[ScoreVeto] = Field(description="触发的否决项")
+
+
+class RankingScheme(Out):
+    code: str
+    name: str
+    full_mark: float = Field(description="满分（计分项分值之和）")
+
+
+class KpiRanking(Out):
+    level: str
+    period: KpiPeriod
+    scheme: RankingScheme
+    rows: list[RankingRow]
+
+
 # ---------------------------------------------------------------- 督办
 
 

@@ -22,7 +22,7 @@ Readings of the definitions where the table leaves room, as a county 平安办 w
   a table of units adds up.
 """
 
-from .periods import Period
+from pingan.core.periods import Period
 
 KEYS = (
     "reported",
@@ -45,7 +45,33 @@ KEYS = (
     "supervised_on_time_rate",
     "progress_report_rate",
 )
+LABELS = {
+    "reported": "登记量",
+    "accepted": "受理量",
+    "accepted_on_time_rate": "按时受理率",
+    "due": "应办结数",
+    "closed": "办结数",
+    "closed_rate": "办结率",
+    "closed_on_time_rate": "按期办结率",
+    "overdue_open": "超期件数",
+    "rework_rate": "返工率",
+    "return_rate": "退单率",
+    "extension_rate": "延期率",
+    "satisfaction_rate": "满意率",
+    "rating_rate": "参评率",
+    "resolution_rate": "化解率",
+    "local_resolution_rate": "就地化解率",
+    "backlog_resolution_rate": "积案化解率",
+    "duplicate_rate": "重复件率",
+    "supervised_on_time_rate": "督办件按期办结率",
+    "progress_report_rate": "督办按时报告率",
+}
 RESOLVING = ("dispute", "petition")  # the streams 化解率 is about
+
+
+def is_rate(key: str) -> bool:
+    """A share (0–1, null on a zero denominator) rather than a count."""
+    return key.endswith("_rate")
 
 
 def rate(numerator: int, denominator: int) -> float | None:

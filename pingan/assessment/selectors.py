@@ -1,5 +1,5 @@
-"""KPI figures for what a user may see (GOVERNANCE §1–§2): the selectors the API (and later the
-cockpit and reports) call.
+"""KPI figures and rankings for what a user may see (GOVERNANCE §1–§3): the selectors the API (and
+later the cockpit) call.
 
 Who reads figures: the region roles that oversee cases (dispatcher, supervisor, leader, custodian) for
 the subtree of their grant and the units in it; handlers and unit heads for their own units. Figures
@@ -14,10 +14,11 @@ from pingan.accounts.scope import scope_of
 from pingan.analytics import selectors as rollups
 from pingan.cases.models import Stream
 from pingan.core.errors import DomainError, not_found
+from pingan.core.periods import parse_period
 from pingan.regions.models import Region, Unit
 
+from . import ranking as ranked
 from .kpis import period_out, values
-from .periods import parse_period
 
 FIGURE_READERS = ("dispatcher", "supervisor", "leader", "custodian")
 UNIT_READERS = ("handler", "unit_head")
@@ -118,3 +119,42 @@ def breakdown(user, *, period: str, by: str, region=None, stream=None) -> dict:
     for (code, name), key in zip(members, keys, strict=True):
         rows.append({by: code, "name": name, "values": values(found.get(key) or rollups.Sums())})
     return {"scope": target.out(), "period": period_out(p), "by": by, "rows": rows}
+
+
+def _county_of(user) -> Region:
+    """The county whose ranking the user reads: that of his top granted region, else of his unit."""
+    scope = scope_of(user)
+    regions = sorted(scope.regions_for(*FIGURE_READERS), key=lambda c: (len(c), c))
+    if regions:
+        code = regions[0][:6]
+    else:
+        unit = Unit.objects.filter(pk__in=scope.units_for(*UNIT_READERS)).order_by("path").first()
+        if unit is None:
+            raise not_found()
+        code = unit.region_id[:6]
+    county = Region.objects.filter(code=code).first()
+    if county is None:
+        raise not_found()
+    return county
+
+
+def ranking(user, *, level: str, period: str, scheme: str | None = None) -> dict:
+    """The county's ranking (GOVERNANCE §3), ranked over every town or department, with the rows the
+    user may read: towns in his grants, departments seated there or his own."""
+    p = parse_period(period)
+    ranked.check_level(level)
+    county = _county_of(user)
+    result = ranked.ranking(level, p, scheme=scheme, county=county)
+    scope = scope_of(user)
+    if level == "town":
+        visible = {r["code"] for r in result["rows"] if policy.covers(scope, FIGURE_READERS, r["code"])}
+    else:
+        mine = scope.units_for(*UNIT_READERS)
+        units = Unit.objects.filter(code__in=[r["code"] for r in result["rows"]])
+        visible = {
+            code
+            for code, pk, region in units.values_list("code", "pk", "region_id")
+            if pk in mine or policy.covers(scope, FIGURE_READERS, region)
+        }
+    result["rows"] = [r for r in result["rows"] if r["code"] in visible]
+    return result

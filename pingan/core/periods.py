@@ -21,6 +21,7 @@ def bad_period(value: object) -> DomainError:
     return DomainError(
         "invalid_period",
         f"期间“{value}”无法识别：请写成 2026-10（月）、2026-Q3（季度）、2026-W45（周）或 2026（年）。",
+        fields={"period": "格式应为 YYYY-MM、YYYY-Www、YYYY-Qn 或 YYYY"},
     )
 
 
@@ -49,6 +50,16 @@ class Period:
             "quarter": f"{self.year}年第{self.number}季度",
             "year": f"{self.year}年",
         }[self.kind]
+
+    @property
+    def first(self) -> date:
+        """The first day (the same as `start`)."""
+        return self.start
+
+    @property
+    def last(self) -> date:
+        """The last day, inclusive: figures are taken as of its end."""
+        return self.end - timedelta(days=1)
 
     def __str__(self) -> str:
         return self.key

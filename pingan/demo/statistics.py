@@ -80,6 +80,8 @@ def _figure(indicator, period, town, typical, size, rng, last) -> NewFigure:
     if indicator.survey:
         value = min(99.5, typical + rng.uniform(-3, 2) - years_back)  # a little better every year
         f.sample_size = rng.randint(150, 400)
+    elif indicator.code == "work_accident_deaths":  # rare: a death vetoes the town's assessment
+        value = 1 if rng.random() < 0.03 else 0
     elif indicator.code == "population":
         value = typical * size * (1 - 0.004 * years_back)
     else:

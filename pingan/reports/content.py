@@ -15,7 +15,7 @@ from django.utils import timezone
 from pingan.core.periods import Period
 from pingan.regions.models import Region
 
-from . import monthly, weekly
+from . import assessment, monthly, weekly
 
 NUMERALS = "一二三四五六七八九十"
 
@@ -104,6 +104,7 @@ def monthly_document(region: Region, period: Period, now: datetime) -> dict:
         f"办结 {total[6]} 件。截至通报时，超期未办结 {towns[0][4]} 件，挂牌督办在办 {towns[0][6]} 件。"
     )
     case_columns = ["案件编号", "标题", "区划", "牵头单位", "超期天数"]
+    ranked, honour = assessment.monthly_blocks(region, period)
     return {
         "title": f"{region.name}平安建设工作月通报",
         "subtitle": period.label,
@@ -126,6 +127,8 @@ def monthly_document(region: Region, period: Period, now: datetime) -> dict:
                     _town_chart("本月登记与办结", towns, ("登记", "办结"), (1, 2)),
                 ],
             ),
+            ("考核排名", ranked),
+            ("红黑榜", honour),
             (
                 "超期和挂牌督办案件",
                 [
@@ -143,5 +146,27 @@ def monthly_document(region: Region, period: Period, now: datetime) -> dict:
     }
 
 
-BUILDERS = {"weekly": weekly_document, "monthly": monthly_document}
+def quarterly_document(region: Region, period: Period, now: datetime) -> dict:
+    found = assessment.rankings(region, period)
+    summary = [assessment.grade_summary(level, result) for level, result in found.items()]
+    results = []
+    for level, result in found.items():
+        results.append((
+            f"{assessment.LEVELS[level]}考评结果",
+            [assessment.scores_table(level, result, period), assessment.score_chart(level, result)],
+        ))  # fmt: skip
+    return {
+        "title": f"{region.name}平安建设季度考评",
+        "subtitle": period.label,
+        "sections": _sections(
+            ("考评概况", [{"type": "text", "text": t} for t in summary or ["本季度没有在用的考核方案。"]]),
+            *results,
+            ("问责建议", [assessment.entries_table(region, period)]),
+            ("工作要求", [{"type": "commentary"}]),
+        ),
+        "footer": _office(region),
+    }
+
+
+BUILDERS = {"weekly": weekly_document, "monthly": monthly_document, "quarterly": quarterly_document}
 PERIOD_KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}

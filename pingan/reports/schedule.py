@@ -46,7 +46,9 @@ def due_periods(now: datetime) -> list[tuple[str, Period]]:
     return due
 
 
-def queue_due(now: datetime | None = None, kinds=("weekly", "monthly")) -> list[tuple[str, str, str]]:
+def queue_due(
+    now: datetime | None = None, kinds=("weekly", "monthly", "quarterly")
+) -> list[tuple[str, str, str]]:
     """Queue a draft for each county and each due (kind, period) that has none; returns what it queued."""
     queued = []
     for kind, period in due_periods(now or timezone.now()):

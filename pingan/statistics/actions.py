@@ -40,9 +40,13 @@ def set_values(figures: list[NewFigure], *, by, via: str) -> list[StatisticValue
     now = timezone.now()
     saved, entries = [], []
     for f in figures:
+        # Ordered by the key alone: the model's ordering joins the nullable region and unit, which
+        # PostgreSQL refuses to lock ("FOR UPDATE cannot be applied to the nullable side of an outer join").
         row = StatisticValue.objects.select_for_update().filter(
             indicator=f.indicator, region=f.region, unit=f.unit, period=f.period.key
-        ).first() or StatisticValue(indicator=f.indicator, region=f.region, unit=f.unit, period=f.period.key)
+        ).order_by("pk").first() or StatisticValue(
+            indicator=f.indicator, region=f.region, unit=f.unit, period=f.period.key
+        )
         old = None if row.pk is None else str(row.value)
         row.starts_on, row.ends_on = f.period.start, f.period.end
         row.value, row.sample_size = f.value, f.sample_size

@@ -12,11 +12,15 @@ How a figure is found for a subject and a period P, from the stored values that 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
+
 from pingan.core.periods import Period, parse_period
 from pingan.regions.models import Region, Unit, subtree_q
 
 from .access import readable_q
 from .models import Indicator, StatisticValue
+
+FIELDS = ("region_id", "starts_on", "ends_on", "value", "sample_size")
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,34 @@ def value_for(
         rows = rows.filter(subtree_q("region", region.code))
     else:
         raise TypeError("a figure is asked for a region or a unit")
-    found = list(rows.values_list("region_id", "starts_on", "ends_on", "value", "sample_size"))
+    return _pick(indicator, list(rows.values_list(*FIELDS)))
+
+
+def values_by_subject(indicator: Indicator, period: Period, by: str, keys: list) -> dict:
+    """`value_for` of many towns (`by` "town", keys their codes) or units (`by` "unit", keys their
+    ids) at once, in one query: what a ranking of towns or departments reads. A subject without
+    figures is left out."""
+    rows = StatisticValue.objects.filter(
+        indicator=indicator, starts_on__gte=period.start, ends_on__lte=period.end
+    )
+    found: dict = {}
+    if by == "unit":
+        for row in rows.filter(unit__in=keys).values_list("unit_id", *FIELDS):
+            found.setdefault(row[0], []).append(row[1:])
+    elif keys:
+        q = Q()
+        for county in {code[:6] for code in keys}:
+            q |= Q(region__code__startswith=county)
+        wanted = set(keys)
+        for row in rows.filter(q).values_list(*FIELDS):
+            if row[0][:9] in wanted:
+                found.setdefault(row[0][:9], []).append(row)
+    return {key: _pick(indicator, values) for key, values in found.items()}
+
+
+def _pick(indicator: Indicator, found: list) -> Decimal | None:
+    """From (region, starts_on, ends_on, value, sample_size) rows: the highest level, the longest
+    periods, combined by the indicator's aggregation."""
     if not found:
         return None
     level = min(len(r[0] or "") for r in found)

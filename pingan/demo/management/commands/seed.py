@@ -10,6 +10,7 @@ from pingan.demo.accountability import seed_accountability
 from pingan.demo.county import County, build_county, create_role_users
 from pingan.demo.generator import generate_cases, load_county
 from pingan.demo.reports import seed_reports
+from pingan.demo.schemes import seed_schemes
 from pingan.demo.statistics import seed_statistics
 from pingan.regions.models import Region
 
@@ -37,6 +38,8 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
     figures = seed_statistics(county, seed=seed)
     if figures:
         out.write(f"已录入 {figures} 个统计数值（公安、应急、消防等部门近两年的模拟数据）。")
+    if seed_schemes():
+        out.write("已建立乡镇（街道）和县直部门的平安建设考核方案（各 100 分）。")
     entries = seed_accountability(county)
     if entries:
         out.write(f"已登记 {entries} 条问责记录（挂牌、约谈和规则提出的问责建议）。")
