@@ -1,6 +1,7 @@
 // 领导驾驶舱: the charts of the cockpit page, drawn with the vendored Apache ECharts from the JSON in
 // <script id="cockpit-data" type="application/json"> (no inline script: the CSP forbids it).
 // Every bar, point and town carries the link of the list whose total it is; a click opens it.
+// Tooltips are drawn in the chart (richText): ECharts' HTML tooltips carry inline styles the CSP refuses.
 (function () {
   "use strict";
   var COLOURS = ["#b3261e", "#1f5fa8", "#2e7d32", "#b26a00"];
@@ -15,6 +16,8 @@
     if (!el) return null;
     var chart = echarts.init(el, null, { renderer: "svg" });
     el.classList.add("linked");
+    // Marked once drawn and its animation over (a click lands where the bars stand); unmarked on redraw.
+    chart.on("finished", function () { el.dataset.drawn = "true"; });
     charts.push(chart);
     return chart;
   }
@@ -38,12 +41,17 @@
     return { left: 8, right: 12, top: 36, bottom: 8, containLabel: true };
   }
 
+  function redraw(chart) {
+    delete chart.getDom().dataset.drawn;
+  }
+
   function bars(chart, spec, index) {
     var s = spec.series[index];
+    redraw(chart);
     chart.setOption(
       {
         color: [COLOURS[index % COLOURS.length]],
-        tooltip: { trigger: "axis" },
+        tooltip: { trigger: "axis", renderMode: "richText" },
         grid: grid(),
         xAxis: categoryAxis(spec.categories),
         yAxis: { type: "value", name: "件", minInterval: 1 },
@@ -55,10 +63,11 @@
 
   function map(chart, spec, index) {
     var s = spec.series[index];
+    redraw(chart);
     var max = Math.max.apply(null, s.values.concat([1]));
     chart.setOption(
       {
-        tooltip: { trigger: "item", formatter: "{b}：{c} 件" },
+        tooltip: { trigger: "item", formatter: "{b}：{c} 件", renderMode: "richText" },
         visualMap: {
           min: 0, max: max, left: 0, bottom: 0, itemHeight: 80, calculable: false,
           text: ["多", "少"], inRange: { color: ["#fdeceb", "#b3261e"] },
@@ -76,7 +85,7 @@
   function trend(chart, spec) {
     chart.setOption({
       color: COLOURS,
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0 },
       grid: grid(),
       xAxis: categoryAxis(spec.categories),
