@@ -12,7 +12,7 @@ from pingan.accountability.access import may_read
 from pingan.accountability.selectors import dashboard_entries
 from pingan.accounts.scope import scope_of
 
-DASHBOARDS = ("home",)
+DASHBOARDS = ("home", "cockpit:page")
 
 
 def _rows(user) -> list[dict]:

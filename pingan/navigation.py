@@ -13,6 +13,7 @@ from pingan.notices.inbox import unread_count
 # (label, url name, roles that see it; empty = everyone signed in)
 NAVIGATION = (
     ("工作台", "home", ()),
+    ("领导驾驶舱", "cockpit:page", ("leader", "supervisor")),
     ("案件台账", "cases:ledger", CASE_ROLES),
     ("登记案件", "cases:new", ("dispatcher", "supervisor")),
     ("网格上报", "cases:grid", ("grid_worker",)),

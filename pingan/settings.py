@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "pingan.supervision",
     "pingan.reports",
     "pingan.accountability",
+    "pingan.cockpit",
     "pingan.api",
     "pingan.portal",
     "pingan.demo",

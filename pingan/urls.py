@@ -28,6 +28,7 @@ urlpatterns = [
     path("statistics/", include("pingan.statistics.urls")),
     path("reports/", include("pingan.reports.urls")),
     path("accountability/", include("pingan.accountability.urls")),
+    path("cockpit/", include("pingan.cockpit.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -33,6 +33,7 @@ ALLOWED = {
         "accountability",
     },
     "accountability": {"core", "regions", "audit", "accounts", "cases"},
+    "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision"},
     "api": {
         "core",
         "regions",

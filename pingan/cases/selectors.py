@@ -2,13 +2,13 @@
 
 import base64
 import json
-from datetime import datetime
-from typing import Literal, NoReturn, TypeVar
+from datetime import datetime, timedelta
+from typing import Annotated, Literal, NoReturn, TypeVar
 
 from django.db.models import BooleanField, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models import Case as SqlCase
 from django.utils import timezone
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
@@ -22,6 +22,7 @@ from .tips import note_refused
 from .workflow import TRANSITIONS
 
 MAX_LIMIT = 200
+MAX_OVERDUE_DAYS = 36500
 QS = TypeVar("QS", bound=QuerySet)
 
 
@@ -40,8 +41,14 @@ class CaseFilter(BaseModel):
     supervised: Literal["true", "false", "routine", "listed"] | None = None
     backlog: bool | None = None  # still open (not finished), whatever the state
     q: str | None = None
-    created_after: datetime | None = None
+    created_after: datetime | None = None  # on reported_at (登记时间)
     created_before: datetime | None = None
+    closed_after: datetime | None = None  # on closed_at (结案时间, also of a rejected or merged case)
+    closed_before: datetime | None = None
+    # Overdue for at least / for less than N days: past a running clock's due by that long (both imply
+    # `overdue`), the buckets of the cockpit's overdue ageing.
+    overdue_days_min: Annotated[int | None, Field(ge=0, le=MAX_OVERDUE_DAYS)] = None
+    overdue_days_max: Annotated[int | None, Field(ge=1, le=MAX_OVERDUE_DAYS)] = None
 
 
 def _category_subtree_ids(code: str) -> list[int]:
@@ -90,6 +97,21 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
         qs = qs.filter(reported_at__gte=f.created_after)
     if f.created_before:
         qs = qs.filter(reported_at__lt=f.created_before)
+    if f.closed_after:
+        qs = qs.filter(closed_at__gte=f.closed_after)
+    if f.closed_before:
+        qs = qs.filter(closed_at__lt=f.closed_before)
+    return _overdue_for(qs, f)
+
+
+def _overdue_for(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
+    """Overdue by N days or more (a due passed N days ago), and by less than M days."""
+    if f.overdue_days_min is None and f.overdue_days_max is None:
+        return qs
+    now = timezone.now()
+    qs = qs.filter(overdue_q(now - timedelta(days=f.overdue_days_min or 0)))
+    if f.overdue_days_max is not None:
+        qs = qs.exclude(overdue_q(now - timedelta(days=f.overdue_days_max)))
     return qs
 
 

@@ -255,6 +255,9 @@ class Case(models.Model):
             models.Index(fields=["status", "sign_due"], name="case_status_sign_due"),
             models.Index(fields=["status", "check_due"], name="case_status_check_due"),
             models.Index(fields=["created_at"], name="case_created_at"),
+            # The cockpit's counts of a period (登记量, 办结数) and the ledger's date filters.
+            models.Index(fields=["reported_at"], name="case_reported_at"),
+            models.Index(fields=["closed_at"], name="case_closed_at"),
         ]
 
     def __str__(self) -> str:

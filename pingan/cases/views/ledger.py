@@ -20,6 +20,10 @@ from .params import filter_query, ledger_filter
 
 PAGE_SIZE = 50
 SORT_COLUMNS = {"reported_at": "登记时间", "resolve_due": "办结时限"}
+TEXT_FILTERS = (
+    "stream", "category", "unit", "q", "created_after", "created_before", "closed_after", "closed_before",
+    "overdue_days_min", "overdue_days_max",
+)  # fmt: skip
 SUPERVISION_CHOICES = (
     ("true", "全部督办件"),
     ("listed", "挂牌督办"),
@@ -88,10 +92,7 @@ def _chosen(query) -> dict:
     return {
         "statuses": set(",".join(query.getlist("status")).split(",")),
         "regions": [v for v in query.getlist("region") if v],
-        **{
-            k: query.get(k, "")
-            for k in ("stream", "category", "unit", "q", "created_after", "created_before")
-        },
+        **{k: query.get(k, "") for k in TEXT_FILTERS},
         "supervised": query.get("supervised", ""),
         "channel": query.get("channel", ""),
         **{k: query.get(k) == "true" for k in ("overdue", "due_soon", "backlog")},

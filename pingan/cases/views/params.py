@@ -11,6 +11,8 @@ from pingan.core.validation import validate
 from ..selectors import CaseFilter
 
 FILTER_FIELDS = tuple(CaseFilter.model_fields)
+# Date filters a date picker sends as a bare day: from its start, or up to the end of it.
+DAY_BOUNDS = (("created_after", 0), ("created_before", 1), ("closed_after", 0), ("closed_before", 1))
 
 
 def ledger_filter(query: QueryDict) -> CaseFilter:
@@ -22,7 +24,7 @@ def ledger_filter(query: QueryDict) -> CaseFilter:
         values = [v.strip() for v in query.getlist(name) if v.strip()]
         if values:
             raw[name] = ",".join(values) if name == "status" else values[-1]
-    for name, days in (("created_after", 0), ("created_before", 1)):
+    for name, days in DAY_BOUNDS:
         if value := raw.get(name):
             raw[name] = _day_start(value, days)
     return validate(CaseFilter, raw)

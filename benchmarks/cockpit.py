@@ -1,0 +1,92 @@
+"""Seed N cases (or reuse them) and time the 领导驾驶舱 page for the county's leader: the whole page
+through Django's test client in this process (the server's HTTP layer is left out), median and p95,
+with the number of queries of one request.
+
+    .venv/bin/python benchmarks/cockpit.py --cases 20000           # benchmarks/var/cockpit_sqlite-20000
+    .venv/bin/python benchmarks/cockpit.py --cases 20000 --reuse    # skip seeding
+    .venv/bin/python benchmarks/cockpit.py --cases 1000000 --db postgres --reuse   # target p95 < 300 ms
+
+A data set seeded before the rollups existed needs `pingan rollups rebuild` once (`--rebuild`).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+from run import ROOT, env_for, pingan, prepare
+
+
+def time_cockpit(rounds: int) -> list[dict]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+
+    from pingan.accounts.models import User
+    from pingan.regions.models import Region
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(
+        User.objects.get(username="leader"), backend="django.contrib.auth.backends.ModelBackend"
+    )
+    town = Region.objects.filter(level="town").order_by("code").first()
+    results = []
+    for label, params in (("county", {}), ("town", {"region": town.code})):
+        queries: list[str] = []
+
+        def counted(execute, sql, params_, many, context, queries=queries):
+            queries.append(sql)
+            return execute(sql, params_, many, context)
+
+        with connection.execute_wrapper(counted):
+            first = client.get("/cockpit/", params)
+        assert first.status_code == 200, first.content[:500]
+        times = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            r = client.get("/cockpit/", params)
+            times.append(time.perf_counter() - t)
+            assert r.status_code == 200
+        times.sort()
+        result = {
+            "page": "/cockpit/",
+            "scope": label,
+            "requests": rounds,
+            "queries": len(queries),
+            "median_ms": round(statistics.median(times) * 1000, 1),
+            "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 1),
+        }
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+        results.append(result)
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=20_000)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--reuse", action="store_true", help="skip seeding; reuse the database of an earlier run")
+    ap.add_argument("--rebuild", action="store_true", help="run `pingan rollups rebuild` first")
+    ap.add_argument("--requests", type=int, default=40)
+    args = ap.parse_args()
+    env = env_for(args.db, args.cases, prefix="cockpit_")
+    report: dict = {"db": args.db, "cases": args.cases, "at": time.strftime("%Y-%m-%d %H:%M")}
+    if not args.reuse:
+        report["seed_seconds"] = round(prepare(args.db, args.cases, env), 1)
+        print(f"seeded {args.cases} cases in {report['seed_seconds']} s", flush=True)
+    pingan(env, "migrate", "-v", "0")
+    if args.rebuild:
+        pingan(env, "rollups", "rebuild")
+    os.environ.clear()
+    os.environ.update(env)
+    report["cockpit"] = time_cockpit(args.requests)
+    with open(ROOT / "benchmarks" / "results.jsonl", "a") as fh:
+        fh.write(json.dumps(report, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
