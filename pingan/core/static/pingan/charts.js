@@ -11,7 +11,8 @@
     chart.setOption({
       color: COLOURS,
       title: { text: spec.title || "", left: "center", textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" },
+      // Drawn inside the chart: ECharts' HTML tooltip sets inline styles, which the CSP refuses.
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { bottom: 0, show: spec.series.length > 1 },
       grid: { left: 40, right: 16, top: 40, bottom: spec.series.length > 1 ? 56 : 32, containLabel: true },
       xAxis: { type: "category", data: spec.categories, axisLabel: { interval: 0, rotate: spec.categories.length > 6 ? 30 : 0 } },
