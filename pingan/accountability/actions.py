@@ -15,7 +15,6 @@ from pingan.audit.log import record
 from pingan.cases.models import Case
 from pingan.cases.uploads import clean_upload
 from pingan.core.errors import DomainError, forbidden, invalid, invalid_transition, not_found
-from pingan.regions.models import Region, Unit
 
 from .access import may_keep, may_read
 from .models import Entry, Level, Rule
@@ -80,21 +79,6 @@ def _terms(entry: Entry, requirement, deadline, attendees) -> None:
         entry.deadline = _day(deadline, "deadline")
     if attendees is not None:
         entry.attendees = _attendees(attendees)
-
-
-def subject_of(region_code, unit_code) -> tuple[Region | None, Unit | None]:
-    """The region or the unit an entry is against, from exactly one of their codes."""
-    if bool(region_code) == bool(unit_code):
-        raise invalid({"region": "请填写区划代码或单位代码（二者选一）。"})
-    if region_code:
-        region = Region.objects.filter(code=str(region_code)).first()
-        if region is None:
-            raise invalid({"region": f"区划代码“{region_code}”不存在。"})
-        return region, None
-    unit = Unit.objects.select_related("region").filter(code=str(unit_code)).first()
-    if unit is None:
-        raise invalid({"unit": f"单位代码“{unit_code}”不存在。"})
-    return None, unit
 
 
 def level_of(value) -> str:

@@ -15,6 +15,7 @@ from pingan.accounts.scope import scope_of
 from pingan.cases.models import Case
 from pingan.core.errors import DomainError, forbidden, invalid, not_found
 from pingan.regions.models import Region, Unit, subtree_q
+from pingan.regions.subjects import region_or_unit
 
 from . import actions, selectors
 from .access import READERS, WRITERS
@@ -72,7 +73,7 @@ def _form_subject(value: str):
     kind, _, code = value.partition(":")
     if kind not in ("region", "unit") or not code:
         raise invalid({"subject": "请选择问责对象（区划或单位）。"})
-    return actions.subject_of(code if kind == "region" else "", code if kind == "unit" else "")
+    return region_or_unit(code if kind == "region" else "", code if kind == "unit" else "")
 
 
 @login_required

@@ -11,6 +11,7 @@ from pingan.accountability.models import Entry
 from pingan.accounts.scope import scope_of
 from pingan.cases.models import Case
 from pingan.core.errors import forbidden
+from pingan.regions.subjects import region_or_unit
 
 from .schemas import SIGNED_IN, answers
 
@@ -154,7 +155,7 @@ def list_entries(request, q: Query[EntryQuery]):
 )
 def post_entry(request, payload: EntryIn):
     _reader(request)
-    region, unit = actions.subject_of(payload.region, payload.unit)
+    region, unit = region_or_unit(payload.region, payload.unit)
     terms = payload.dict(include={"level", "trigger", "requirement", "deadline", "attendees"})
     entry = actions.enter(by=request.user, region=region, unit=unit, on=payload.date, **terms)
     return Status(201, _out(request, entry))

@@ -10,6 +10,7 @@ from pydantic import Field
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import not_found
 from pingan.core.periods import parse_period
+from pingan.regions.subjects import region_or_unit
 from pingan.statistics import actions, selectors
 from pingan.statistics.access import may_read, subject_region
 from pingan.statistics.models import Indicator, StatisticValue
@@ -141,7 +142,7 @@ def list_values(request, q: Query[ValueQuery]):
 def get_figure(request, q: Query[FigureQuery]):
     indicator = actions.indicator_of(q.indicator)
     period = parse_period(q.period)
-    region, unit = actions.subject_of(q.region, q.unit)
+    region, unit = region_or_unit(q.region, q.unit)
     if not may_read(scope_of(request.user), subject_region(region, unit)):
         raise not_found()
     f = selectors.figure(indicator, period, region=region, unit=unit)
@@ -166,7 +167,7 @@ def get_figure(request, q: Query[FigureQuery]):
 def post_value(request, payload: ValueIn):
     indicator = actions.indicator_of(payload.indicator)
     period = parse_period(payload.period)
-    region, unit = actions.subject_of(payload.region, payload.unit)
+    region, unit = region_or_unit(payload.region, payload.unit)
     figure = actions.figure_from(indicator, period, region, unit, payload.value, payload.sample_size)
     existed = StatisticValue.objects.filter(
         indicator=indicator, region=region, unit=unit, period=period.key

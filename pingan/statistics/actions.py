@@ -117,18 +117,3 @@ def indicator_of(code) -> Indicator:
     if indicator is None:
         raise DomainError("unknown_indicator", f"没有代码为“{code}”的在用统计指标。")
     return indicator
-
-
-def subject_of(region_code, unit_code) -> tuple[Region | None, Unit | None]:
-    """The region or the unit a figure belongs to, from exactly one of their codes."""
-    if bool(region_code) == bool(unit_code):
-        raise invalid({"region": "请填写区划代码或单位代码（二者选一）。"})
-    if region_code:
-        region = Region.objects.filter(code=str(region_code)).first()
-        if region is None:
-            raise invalid({"region": f"区划代码“{region_code}”不存在。"})
-        return region, None
-    unit = Unit.objects.select_related("region").filter(code=str(unit_code)).first()
-    if unit is None:
-        raise invalid({"unit": f"单位代码“{unit_code}”不存在。"})
-    return None, unit

@@ -17,6 +17,7 @@ from pingan.core.periods import Period, parse_period, period_of
 from pingan.core.spreadsheet import XLSX
 from pingan.core.workbook import MAX_BYTES, RowsRejected
 from pingan.regions.models import Region
+from pingan.regions.subjects import region_or_unit
 
 from . import actions, imports, selectors
 from .access import WRITERS, may_read, top_region
@@ -103,7 +104,7 @@ def enter_value(request):
     try:
         indicator = actions.indicator_of(p.get("indicator", ""))
         period = parse_period(p.get("period"))
-        region, unit = actions.subject_of(p.get("subject", ""), "")
+        region, unit = region_or_unit(p.get("subject", ""), "")
         sample = p.get("sample_size", "").strip()
         if sample and not (sample.isascii() and sample.isdigit()):
             raise invalid({"sample_size": "样本量应为正整数。"})
