@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "pingan.supervision",
     "pingan.reports",
     "pingan.accountability",
+    "pingan.screening",
     "pingan.cockpit",
     "pingan.api",
     "pingan.portal",
@@ -302,6 +303,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The 矛盾纠纷排查 return of a month is due by this day of the next month (GOVERNANCE §9).
+SCREENING_DAY = int(os.environ.get("PINGAN_SCREENING_DAY", "5"))
 PINGAN_MAX_UPLOAD_BYTES = int(os.environ.get("PINGAN_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 # A whole request (several photos of a portal report included) is refused above this, before it is read.
 PINGAN_MAX_BODY_BYTES = int(os.environ.get("PINGAN_MAX_BODY_BYTES", str(32 * 1024 * 1024)))

@@ -26,6 +26,7 @@ urlpatterns = [
     path("supervision/", include("pingan.supervision.urls")),
     path("audit/", include("pingan.audit.urls")),
     path("statistics/", include("pingan.statistics.urls")),
+    path("screening/", include("pingan.screening.urls")),
     path("reports/", include("pingan.reports.urls")),
     path("accountability/", include("pingan.accountability.urls")),
     path("cockpit/", include("pingan.cockpit.urls")),

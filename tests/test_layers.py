@@ -33,6 +33,7 @@ ALLOWED = {
         "accountability",
     },
     "accountability": {"core", "regions", "audit", "accounts", "cases"},
+    "screening": {"core", "regions", "audit", "accounts", "cases"},
     "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision"},
     "api": {
         "core",
@@ -48,6 +49,7 @@ ALLOWED = {
         "reports",
         "supervision",
         "accountability",
+        "screening",
     },
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
@@ -63,6 +65,7 @@ ALLOWED = {
         "reports",
         "supervision",
         "accountability",
+        "screening",
         "wsgi",
     },
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},

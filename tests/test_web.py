@@ -333,12 +333,21 @@ def test_the_menu_follows_the_users_roles(county, web):
         html = _text(web(username).get("/"))
         return re.findall(r'<li><a href="[^"]+"(?: aria-current="page")?>([^<]+)</a></li>', html)
 
-    assert menu("dispatcher") == ["工作台", "案件台账", "登记案件", "审批事项", "督办案件", "批量补录"]
+    assert menu("dispatcher") == [
+        "工作台",
+        "案件台账",
+        "登记案件",
+        "审批事项",
+        "督办案件",
+        "批量补录",
+        "排查月报",
+    ]
     assert menu("handler") == ["工作台", "案件台账", "督办案件"]
     assert menu("grid_worker") == [
         "网格上报",
         "工作台",
         "案件台账",
+        "排查月报",
     ]  # the report leads: the first tab on a phone
     assert "批量补录" not in menu("leader") and "审批事项" in menu("leader")
     assert "统计数据" in menu("leader") and "统计数据" in menu("supervisor")

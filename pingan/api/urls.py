@@ -8,6 +8,7 @@ from .public import router as public_router
 from .reference import auth_router
 from .reference import router as reference_router
 from .reports import router as reports_router
+from .screening import router as screening_router
 from .statistics import router as statistics_router
 from .supervision import router as supervision_router
 
@@ -20,6 +21,7 @@ api.add_router("/", statistics_router)
 api.add_router("/", reports_router)
 api.add_router("/", supervision_router)
 api.add_router("/", accountability_router)
+api.add_router("/", screening_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

@@ -116,6 +116,12 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "矛盾纠纷排查",
+        {
+            "screening.file": "报送排查月报",
+        },
+    ),
+    (
         "调度通报",
         {
             "report.generate": "生成调度通报",

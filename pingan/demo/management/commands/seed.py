@@ -11,6 +11,7 @@ from pingan.demo.county import County, build_county, create_role_users
 from pingan.demo.generator import generate_cases, load_county
 from pingan.demo.reports import seed_reports
 from pingan.demo.schemes import seed_schemes
+from pingan.demo.screening import seed_screening
 from pingan.demo.statistics import seed_statistics
 from pingan.regions.models import Region
 
@@ -43,6 +44,9 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
     entries = seed_accountability(county)
     if entries:
         out.write(f"已登记 {entries} 条问责记录（挂牌、约谈和规则提出的问责建议）。")
+    returns = seed_screening(county, seed=seed)
+    if returns:
+        out.write(f"已生成近三个月的矛盾纠纷排查月报 {returns} 份（少数逾期或未报）。")
     if seed_reports(county):
         out.write("已生成并发布近三个月的月通报。")
     return elapsed
