@@ -132,6 +132,22 @@ for _name, _action in actions.ACTIONS.items():
     )(_action_view(_name))
 
 
+class BacklogImportOut(out.Out):
+    marked: list[str]
+
+
+@router.post(
+    "/backlog/import",
+    response=answers({200: BacklogImportOut}, *out.SIGNED_IN),
+    summary="导入积案清单（按案件编号，全部成功或全部不导入）",
+    description="每个编号都须是本人可标记的在办案件；有一个不行则整批不导入，"
+    "`fields` 中按 `numbers.<编号>` 逐个说明。",
+)
+def import_backlog(request, payload: s.BacklogImportIn):
+    marked = actions.import_backlog(request.user, payload.numbers, source=payload.source, note=payload.note)
+    return {"marked": [c.number for c in marked]}
+
+
 @router.post("/cases/{number}/actions/{action}", include_in_schema=False)
 def unknown_action(request, number: str, action: str):
     """Any other name: 404 `unknown_action`."""

@@ -205,6 +205,11 @@ class CaseOut(CaseSummary):
     resolved_at: datetime | None
     closed_at: datetime | None
     merged_into: str | None
+    backlog: bool = Field(description="积案（GOVERNANCE §7）")
+    responsible_leader: str | None = Field(description="包案领导的用户名")
+    leader_signed_off_at: datetime | None = Field(
+        description="包案领导签字销号时间；包案案件须有此项才能归档"
+    )
     related: list[RelatedOut]
     counts: Counts
     parties: list[PartyOut]

@@ -64,6 +64,15 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "包案与积案",
+        {
+            "case.assign_leader": "指定包案领导",
+            "case.complete_plan_step": "完成包案工作步骤",
+            "case.leader_sign_off": "包案领导签字销号",
+            "case.mark_backlog": "标记积案",
+        },
+    ),
+    (
         "个人信息、导出与导入",
         {
             "case.reveal": "查看个人信息原文",

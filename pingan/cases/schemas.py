@@ -205,3 +205,47 @@ class ExcludeIn(ActionIn):
     units: Annotated[list[Annotated[str, StringConstraints(max_length=32)]], Field(max_length=20)] = []
     users: Annotated[list[Annotated[str, StringConstraints(max_length=150)]], Field(max_length=20)] = []
     reason: Reason
+
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+class PlanStepIn(Strict):
+    step: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    due: date = Field(description="完成期限（日期），如 2026-12-31")
+
+
+class AssignLeaderIn(ActionIn):
+    leader: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)] = Field(
+        description="包案领导的用户名：须对本案所在区划有“领导”授权"
+    )
+    team_units: Annotated[list[Code], Field(min_length=1, max_length=20)] = Field(
+        description="工作专班单位代码"
+    )
+    plan: Annotated[list[PlanStepIn], Field(min_length=1, max_length=20)] = Field(
+        description="工作方案：按顺序的步骤和完成期限"
+    )
+
+
+class PlanStepDoneIn(ActionIn):
+    step: Annotated[int, Field(ge=1, le=20, description="步骤序号，从 1 起")]
+    note: Note = ""
+
+
+class SignOffIn(ActionIn):
+    note: Reason
+
+
+class BacklogIn(ActionIn):
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description="积案来源，如“市信访联席办交办”"
+    )
+    note: Note = ""
+
+
+class BacklogImportIn(Strict):
+    numbers: Annotated[
+        list[Annotated[str, StringConstraints(max_length=32)]], Field(min_length=1, max_length=500)
+    ]
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    note: Note = ""

@@ -222,7 +222,9 @@ def find_case(user, number: str) -> Case:
     case = (
         with_overdue(Case.objects.visible_to(user))
         # Few joins on purpose: on PostgreSQL, planning a nine-table join cost more than running it.
-        .select_related("category", "region", "lead_unit", "handler", "reporter", "agreement")
+        .select_related(
+            "category", "region", "lead_unit", "handler", "responsible_leader", "reporter", "agreement"
+        )
         .prefetch_related(
             "co_units",
             "parties",

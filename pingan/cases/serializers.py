@@ -131,6 +131,9 @@ def case_out(case: Case, scope: Scope) -> dict[str, Any]:
             "resolved_at": case.resolved_at,
             "closed_at": case.closed_at,
             "merged_into": _merged_into(case),
+            "backlog": case.backlog,
+            "responsible_leader": case.responsible_leader.username if case.responsible_leader else None,
+            "leader_signed_off_at": case.leader_signed_off_at,
             "related": _related(case, scope),
             "counts": {
                 "returns": case.return_count,

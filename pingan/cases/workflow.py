@@ -59,6 +59,14 @@ TRANSITIONS: dict[str, Transition] = {
     "supervise": Transition("督办", OPEN_STATUSES, ("leader", "supervisor")),
     "lift_supervision": Transition("解除督办", OPEN_STATUSES, ("leader", "supervisor")),
     "report_progress": Transition("报告督办进展", REPORTING_STATUSES, ("handler",)),
+    # 包案 and 积案 (GOVERNANCE §7). The leader's actions are his own: only the case's 包案 leader takes them
+    # as a leader (may_take), the lead unit's handlers may also record a plan step done.
+    "assign_leader": Transition("指定包案领导", OPEN_STATUSES, ("dispatcher", "supervisor")),
+    "complete_plan_step": Transition(
+        "完成包案步骤", (*OPEN_STATUSES, S.CLOSED), ("leader", "handler"), co_units_too=True
+    ),
+    "leader_sign_off": Transition("包案领导签字销号", (S.RESOLVED, S.CLOSED), ("leader",)),
+    "mark_backlog": Transition("标记积案", OPEN_STATUSES, ("dispatcher", "supervisor")),
     "reply": Transition("答复群众", (*OPEN_STATUSES, *ENDED_WITH_REPORTER), ("dispatcher", "handler")),
     "exclude": Transition("设置回避", OPEN_STATUSES, ("dispatcher", "custodian")),
 }
@@ -96,10 +104,22 @@ def check_event(action: str, from_status: str, to_status: str) -> None:
         raise IllegalEvent(f"{action} from {from_status!r} to {to_status!r}")
 
 
+# Actions a leader takes only on the cases he himself is 包案 leader of.
+OWN_LEADER_ACTIONS = ("complete_plan_step", "leader_sign_off")
+
+
 def may_take(scope: Scope, case: Case, action: str, subject: policy.Subject | None = None) -> bool:
     t = TRANSITIONS[action]
     subject = subject or case.subject()
-    return any(policy.holds(scope, role, subject, co_units_too=t.co_units_too) for role in t.roles)
+    roles = t.roles
+    if action in OWN_LEADER_ACTIONS and scope.user_id != case.responsible_leader_id:
+        roles = tuple(r for r in roles if r != "leader")
+    return any(policy.holds(scope, role, subject, co_units_too=t.co_units_too) for role in roles)
+
+
+def awaits_sign_off(case: Case) -> bool:
+    """Under 包案 and not yet signed off by its leader: it may not be archived (GOVERNANCE §7)."""
+    return case.responsible_leader_id is not None and case.leader_signed_off_at is None
 
 
 # Requests come in pairs: one may be asked while none is pending, and decided while one is.
@@ -123,6 +143,12 @@ def is_legal(case: Case, action: str) -> bool:
     if action == "exclude" and case.stream != Stream.TIP:
         return False
     if action in ("lift_supervision", "report_progress") and not case.supervision_level:
+        return False
+    if action in OWN_LEADER_ACTIONS and not awaits_sign_off(case):
+        return False
+    if action == "archive" and awaits_sign_off(case):
+        return False
+    if action == "mark_backlog" and case.backlog:
         return False
     verb, _, kind = action.partition("_")
     if kind in REQUEST_KINDS and verb in ("request", "decide"):

@@ -8,6 +8,7 @@
 - closure: check_pass, check_fail, follow_up, reopen_case, archive_case
 - tips: exclude_from_tip
 - replies: reply_to_reporter, file_report, rate_outcome, take_message
+- leadership: assign_leader, complete_plan_step, leader_sign_off, mark_backlog, import_backlog (包案, 积案)
 
 `ACTIONS` maps each name of the transition table to its function for the HTTP layer; `perform` is
 that layer's door: scope (404) → role (403) → version and state (409) → fields (400) → the action.
@@ -47,6 +48,14 @@ from .intake import (
     reject_case,
     update_case,
     withdraw_case,
+)
+from .leadership import (
+    Step,
+    assign_leader,
+    complete_plan_step,
+    import_backlog,
+    leader_sign_off,
+    mark_backlog,
 )
 from .replies import RATEABLE, PublicReport, file_report, rate_outcome, reply_to_reporter, take_message
 from .requests import (
@@ -178,6 +187,27 @@ ACTIONS: dict[str, Action] = {
             now=now,
         ),
     ),
+    "assign_leader": Action(
+        s.AssignLeaderIn,
+        lambda c, by, p, now: assign_leader(
+            c,
+            by=by,
+            leader=find_user(p.leader, "leader"),
+            team_units=[active_unit(code, "team_units") for code in p.team_units],
+            plan=[Step(text=x.step, due=x.due) for x in p.plan],
+            now=now,
+        ),
+    ),
+    "complete_plan_step": Action(
+        s.PlanStepDoneIn,
+        lambda c, by, p, now: complete_plan_step(c, by=by, step=p.step, note=p.note, now=now),
+    ),
+    "leader_sign_off": Action(
+        s.SignOffIn, lambda c, by, p, now: leader_sign_off(c, by=by, note=p.note, now=now)
+    ),
+    "mark_backlog": Action(
+        s.BacklogIn, lambda c, by, p, now: mark_backlog(c, by=by, source=p.source, note=p.note, now=now)
+    ),
 }
 
 
@@ -257,8 +287,10 @@ __all__ = [
     "add_attachment",
     "answer_case",
     "archive_case",
+    "assign_leader",
     "check_fail",
     "check_pass",
+    "complete_plan_step",
     "create_case",
     "decide_extension",
     "decide_return",
@@ -267,6 +299,9 @@ __all__ = [
     "exclude_from_tip",
     "file_report",
     "follow_up",
+    "import_backlog",
+    "leader_sign_off",
+    "mark_backlog",
     "merge_case",
     "perform",
     "rate_outcome",

@@ -23,7 +23,7 @@ from pingan.regions.models import Unit
 
 from .. import events
 from ..models import Case
-from ..workflow import TRANSITIONS, is_legal, may_take
+from ..workflow import OWN_LEADER_ACTIONS, TRANSITIONS, awaits_sign_off, is_legal, may_take
 
 
 def lock_case(user: User, number: str) -> Case:
@@ -57,6 +57,18 @@ def _illegal(case: Case, name: str) -> DomainError:
             return DomainError("request_pending", "已有一项同类申请在审批中。", status=409)
         if name.startswith("decide_"):
             return invalid_transition("没有待审批的申请。")
+        if name == "archive" and awaits_sign_off(case):
+            return DomainError(
+                "leader_sign_off_required",
+                "该案件实行领导包案，须经包案领导签字销号后才能归档。",
+                status=409,
+            )
+        if name in OWN_LEADER_ACTIONS:
+            if case.responsible_leader_id is None:
+                return invalid_transition("该案件没有包案领导。")
+            return invalid_transition("包案领导已签字销号。")
+        if name == "mark_backlog" and case.backlog:
+            return DomainError("already_backlog", "该案件已标记为积案。", status=409)
     return invalid_transition(f"案件当前状态为“{case.get_status_display()}”，不能执行“{label}”。")
 
 

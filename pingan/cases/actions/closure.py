@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pingan.accounts.models import User
 
-from ..models import Case, FollowUp, Status
+from ..models import Case, FollowUp, LeaderAssignment, Status
 from ..rules import due_from
 from .base import transition
 
@@ -55,6 +55,9 @@ def reopen_case(case: Case, *, by: User, reason: str, now: datetime | None = Non
         c.case.reopen_count += 1
         c.case.closed_at = c.case.resolved_at = None
         c.case.resolve_due = due_from(c.now, c.case.resolve_limit)
+        if c.case.leader_signed_off_at is not None:  # worked again: the 包案 leader signs off again
+            c.case.leader_signed_off_at = None
+            LeaderAssignment.objects.filter(case=c.case, ended_at__isnull=True).update(signed_off_at=None)
         c.data = {"reason": reason, "resolve_due": c.case.resolve_due}
     return c.case
 

@@ -1,5 +1,6 @@
 from .case import Case, CaseSerial, Status, Stream
 from .config import CalendarDay, Category, RetentionPolicy, RoutingRule, TimeLimitRule, TimeUnit
+from .leadership import LeaderAssignment, PlanStep
 from .public import PublicMessage, Receipt
 from .records import (
     Agreement,
@@ -25,7 +26,9 @@ __all__ = [
     "Category",
     "Escalation",
     "FollowUp",
+    "LeaderAssignment",
     "Party",
+    "PlanStep",
     "PublicMessage",
     "Receipt",
     "Reporter",

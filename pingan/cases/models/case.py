@@ -181,6 +181,9 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # 包案 (GOVERNANCE §7): the leader's sign-off in force; a case under 包案 is archived only after it.
+    leader_signed_off_at = models.DateTimeField("包案领导签字销号时间", null=True, blank=True)
+    backlog = models.BooleanField("积案", default=False)
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="承办人",

@@ -59,6 +59,10 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
         "locator": town_locator(case.region_id, case.lat, case.lng),
         "events": events_out(selectors.case_timeline(case)),
         "forms": forms,
+        "leadership": case.leader_assignments.filter(ended_at__isnull=True)
+        .select_related("leader")
+        .prefetch_related("steps", "team_units")
+        .first(),
         "panels": [html for panel in CASE_PANELS if (html := panel(request, case))],
         "revealed": revealed or {},
         "reveal_reporter": may_reveal(scope, case, "reporter.phone"),
@@ -67,7 +71,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
     if "dispatch" in allowed:
         suggested = suggest_lead_unit(case.category, case.region_id, timezone.now().astimezone(LOCAL).date())
         context["suggested_unit"] = suggested.code if suggested else ""
-    if "dispatch" in allowed or "exclude" in allowed:
+    if {"dispatch", "exclude", "assign_leader"} & set(allowed):
         context["units"] = list(Unit.objects.filter(active=True).order_by("path").values_list("code", "name"))
     status = error.status if error else 200
     return render(request, "cases/detail.html", context, status=status)

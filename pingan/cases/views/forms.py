@@ -99,6 +99,33 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("users", "回避人员（用户名）", hint="多个用逗号分隔", multiple=True),
         REASON,
     ),
+    "assign_leader": (
+        Field("leader", "包案领导（用户名）", required=True, hint="须对本案所在区划有“领导”授权"),
+        Field(
+            "team_units",
+            "工作专班单位",
+            "units",
+            required=True,
+            hint="可多选（按住 Ctrl 或 ⌘）",
+            multiple=True,
+        ),
+        Field(
+            "plan",
+            "工作方案",
+            "plan",
+            required=True,
+            hint="每行一步：完成期限 空格 工作内容，如“2026-12-20 约谈信访人，听取诉求”",
+        ),
+    ),
+    "complete_plan_step": (
+        Field("step", "完成第几步", "number", required=True),
+        Field("note", "完成情况", "textarea"),
+    ),
+    "leader_sign_off": (Field("note", "销号意见", "textarea", required=True),),
+    "mark_backlog": (
+        Field("source", "积案来源", required=True, hint="如“市信访联席办交办”“县排查认定”"),
+        NOTE,
+    ),
 }
 
 # What the reporter reads with their receipt as the closing answer (pingan.portal.answers); the form
@@ -130,6 +157,12 @@ def _local_datetime(value: str) -> str:
     return datetime.fromisoformat(value).isoformat() + "+08:00" if len(value) <= 19 else value
 
 
+def _plan_line(line: str) -> dict:
+    """“2026-12-20 约谈信访人” → a plan step; a line without a date is left for the schema to refuse."""
+    due, _, step = line.strip().partition(" ")
+    return {"due": due, "step": step.strip()}
+
+
 def payload_from(action: str, post: QueryDict) -> dict:
     payload: dict = {}
     agreement: dict = {}
@@ -138,6 +171,8 @@ def payload_from(action: str, post: QueryDict) -> dict:
             continue
         if f.kind == "checkbox":
             value: object = f.name in post
+        elif f.kind == "plan":
+            value = [_plan_line(line) for line in post.get(f.name, "").splitlines() if line.strip()]
         elif f.multiple and f.kind == "units":
             value = [v for v in post.getlist(f.name) if v]
         elif f.multiple:
