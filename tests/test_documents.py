@@ -84,6 +84,13 @@ def test_each_document_opens_in_word_with_the_case_number_and_its_headings(web, 
             assert words in text, (kind, words)
 
 
+def test_the_case_page_shows_the_agreement(web, mediated):
+    page = web("supervisor").get(f"/cases/{mediated}/").content.decode()
+    section = page.split('id="h-agreement"')[1].split("</section>")[0]
+    assert "调解协议" in section and "李四承担维修费用 200 元" in section
+    assert "2027-01-31" in section and "已申请" in section
+
+
 def test_documents_show_party_data_masked(web, mediated):
     client = web("handler")
     for kind in ("register", "agreement"):
