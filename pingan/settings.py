@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "pingan.analytics",
     "pingan.assessment",
     "pingan.supervision",
+    "pingan.documents",
     "pingan.reports",
     "pingan.accountability",
     "pingan.screening",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("login/otp/", otp_verify, name="otp_verify"),
     path("account/otp/", otp_setup, name="otp_setup"),
     path("cases/", include("pingan.cases.urls")),
+    path("cases/", include("pingan.documents.urls")),
     path("notices/", include("pingan.notices.urls")),
     path("exports/", include("pingan.exports.urls")),
     path("supervision/", include("pingan.supervision.urls")),

@@ -20,6 +20,7 @@ ALLOWED = {
     "analytics": {"core", "regions", "audit", "accounts", "cases"},
     "assessment": {"core", "regions", "audit", "accounts", "cases", "analytics", "statistics"},
     "supervision": {"core", "regions", "audit", "accounts", "cases"},
+    "documents": {"core", "regions", "audit", "accounts", "cases", "supervision"},
     "reports": {
         "core",
         "regions",

@@ -265,6 +265,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "report_id": [str(secret.report_id)],
         "entry_id": [str(secret.entry_id)],
         "fmt": ["json", "xml"],
+        "kind": ["register", "assignment", "supervision", "agreement", "follow_up"],
         "service_request_id": [secret.number],
         # An Open311 token is a capability held by the client that submitted the request (it answers
         # only the case number); an outsider does not hold the secret's, so it tries one of its own.
