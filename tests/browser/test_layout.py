@@ -49,7 +49,9 @@ def test_portal_pages_fit_the_screen(new_page, live_server, live_county, viewpor
 def test_a_case_can_be_accepted_by_keyboard_alone(page, live_server, live_county):
     number = Api(live_county.users["dispatcher"]).post("/cases", case_body(live_county))[1]["number"]
     page.goto(live_server.url + "/login/")
-    assert page.evaluate("document.activeElement.id") == "id_username"  # autofocus
+    # autofocus: the browser focuses the field once the page is parsed (under load, a moment after
+    # goto returns); this fails if it never does.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_username'")
     page.keyboard.type("dispatcher")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
