@@ -56,7 +56,7 @@ def test_a_leader_lists_a_case_and_the_record_keeps_issuer_requirement_and_due(c
     assert event.actor == "leader" and event.data["level"] == "listed" and event.data["supervision"] == s.pk
 
 
-def test_report_due_counts_calendar_days_and_moves_off_a_rest_day():
+def test_report_due_counts_calendar_days_and_moves_off_a_rest_day(db):  # the calendar is in the database
     local = timezone.get_default_timezone()
     friday = timezone.datetime(2026, 3, 6, 10, 0, tzinfo=local)  # 7 days on: Friday 13th, a working day
     assert report_due(friday, 7).isoformat() == "2026-03-13T23:59:59+08:00"
