@@ -1,10 +1,7 @@
 """Printable case documents (GOVERNANCE §11): a Word file per kind, for those who may see the case."""
 
 import io
-import shutil
-import subprocess
 from datetime import date
-from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -13,8 +10,8 @@ from docx import Document
 from pingan.cases import actions
 
 from .conftest import case_body
+from .printing import pdf_text, save_pages, to_pdf
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output" / "documents"
 KINDS = {
     "register": ["案件登记表", "当事人", "反映人"],
     "assignment": ["案件交办单", "牵头单位", "办结时限"],
@@ -143,37 +140,15 @@ def test_an_outsider_gets_404_for_every_document(web, mediated):
     assert web("handler").get(f"/cases/{mediated}/documents/register.docx").status_code == 200
 
 
-def _soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    assert found, "LibreOffice (libreoffice-writer-nogui) is installed by ./run-tests"
-    return found
-
-
 def test_the_agreement_and_register_print_through_libreoffice_with_chinese_titles(web, mediated, tmp_path):
     client = web("handler")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for kind, title in (("agreement", "调解协议书"), ("register", "案件登记表")):
         source = tmp_path / f"{kind}.docx"
         source.write_bytes(_get(client, mediated, kind).content)
-        profile = f"-env:UserInstallation=file://{tmp_path}/lo-profile"  # its own, so runs never collide
-        command = [
-            _soffice(),
-            profile,
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
-        pdf = pypdfium2.PdfDocument(str(tmp_path / f"{kind}.pdf"))
-        flat = "".join("".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf))).split())
+        pdf = pypdfium2.PdfDocument(str(to_pdf(source, tmp_path)))
+        flat = "".join(pdf_text(pdf).split())
         assert title in flat and mediated in flat, kind
-        for i in range(len(pdf)):
-            image = pdf[i].render(scale=1.2).to_pil()
-            image.save(ARTIFACTS / f"{kind}-page-{i + 1}.png")
-            assert image.convert("L").getextrema()[0] < 100, "the page is not blank"
+        save_pages(pdf, "documents", kind)
 
 
 def test_date_helpers_write_chinese_dates():

@@ -3,8 +3,6 @@
 text, the ranking table and a chart."""
 
 import io
-import shutil
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from pingan.reports.actions import generate, publish, set_commentary
 from pingan.reports.models import Report
 from pingan.supervision.models import Supervision
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output" / "reports"
+from .printing import pdf_text, save_pages, to_pdf
 
 
 def _month():
@@ -45,35 +43,17 @@ def test_a_monthly_report_is_drawn_from_the_cases_and_saved_as_docx_and_xlsx(cou
     assert AuditEntry.objects.filter(action="report.generate", object_id=str(report.pk)).exists()
 
 
-def _soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    assert found, "LibreOffice (libreoffice-writer-nogui) is installed by ./run-tests"
-    return found
-
-
 def test_the_monthly_docx_prints_with_chinese_text_tables_and_a_chart(county, tmp_path):
     generate_cases(county, 120)
     create_schemes(date(2020, 1, 1))
     report = generate("monthly", _month().key, county.code, by=county.users["supervisor"])
     source = tmp_path / "月通报.docx"
     source.write_bytes(Path(report.docx.path).read_bytes())
-    profile = f"-env:UserInstallation=file://{tmp_path}/lo-profile"  # its own, so runs never collide
-    command = [
-        _soffice(),
-        profile,
-        "--headless",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(tmp_path),
-        str(source),
-    ]
-    subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
-    pdf_path = tmp_path / "月通报.pdf"
+    pdf_path = to_pdf(source, tmp_path)
     raw = pdf_path.read_bytes()
     assert b"WenQuanYi" in raw, "a CJK font is embedded, so Chinese prints as Chinese, not as boxes"
     pdf = pypdfium2.PdfDocument(str(pdf_path))
-    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    text = pdf_text(pdf)
     assert "示范县平安建设工作月通报" in text and "各类案件登记与办结" in text and "本月登记" in text
     flat = "".join(text.split())  # a long title may wrap
     assert "乡镇（街道）考核排名" in flat and "县直部门考核排名" in flat, "the ranking tables print"
@@ -82,11 +62,7 @@ def test_the_monthly_docx_prints_with_chinese_text_tables_and_a_chart(county, tm
         1 for i in range(len(pdf)) for o in pdf[i].get_objects() if o.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE
     )
     assert images >= 1, "the chart is on a page"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for i in range(len(pdf)):
-        image = pdf[i].render(scale=1.2).to_pil()
-        image.save(ARTIFACTS / f"monthly-page-{i + 1}.png")
-        assert image.convert("L").getextrema()[0] < 100, "the page is not blank"
+    save_pages(pdf, "reports", "monthly")
 
 
 def _case(api, county, town_index=0, **fields):
