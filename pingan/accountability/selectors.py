@@ -6,12 +6,12 @@ from django.utils import timezone
 
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import invalid, not_found
+from pingan.core.validation import MAX_RECORD_ID
 from pingan.regions.models import subtree_q
 
 from .access import dashboard_q, readable_q
 from .models import Entry, Level
 
-MAX_ID = 2**63 - 1
 DASHBOARD_ROWS = 10
 
 
@@ -39,7 +39,9 @@ def visible_entries(
 
 
 def find_entry(user, entry_id) -> Entry:
-    if not 0 < int(entry_id) <= MAX_ID:  # beyond any database id: asked for, it would overflow the query
+    if (
+        not 0 < int(entry_id) <= MAX_RECORD_ID
+    ):  # beyond any database id: asked for, it would overflow the query
         raise not_found()
     entry = visible_entries(user).filter(pk=entry_id).first()
     if entry is None:

@@ -8,9 +8,10 @@ from pydantic import Field
 
 from pingan.core.errors import not_found
 from pingan.core.spreadsheet import XLSX
+from pingan.core.validation import MAX_RECORD_ID
 from pingan.reports import actions, selectors
 from pingan.reports.models import Report
-from pingan.reports.views import DOCX, MAX_ID
+from pingan.reports.views import DOCX
 
 from .schemas import SIGNED_IN, answers
 
@@ -67,7 +68,7 @@ def report_out(r: Report, *, full: bool = False) -> dict:
 
 
 def _find(request, report_id: int) -> Report:
-    if report_id > MAX_ID:
+    if report_id > MAX_RECORD_ID:
         raise not_found()
     return selectors.find_report(request.user, report_id)
 

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from .errors import DomainError
 
 MAX_BYTES = 10 * 1024 * 1024
+ENVELOPE_BYTES = 64 * 1024  # the multipart wrapping around an uploaded file
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a 10 MB .xlsx unpacks to far less; more is a zip bomb
 
 

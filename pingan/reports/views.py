@@ -11,6 +11,7 @@ from pingan.accounts.scope import scope_of
 from pingan.core.errors import DomainError, forbidden, not_found
 from pingan.core.periods import period_of
 from pingan.core.spreadsheet import XLSX
+from pingan.core.validation import MAX_RECORD_ID
 from pingan.regions.models import Region
 
 from . import actions, selectors
@@ -74,12 +75,11 @@ def report_generate(request):
 
 
 ACTIONS = ("regenerate", "publish", "commentary")
-MAX_ID = 2**63 - 1
 
 
 def _find(request, report_id: int) -> Report:
     _reader(request)
-    if report_id > MAX_ID:  # beyond any database id: asked for, it would overflow the query
+    if report_id > MAX_RECORD_ID:  # beyond any database id: asked for, it would overflow the query
         raise not_found()
     return selectors.find_report(request.user, report_id)
 

@@ -15,15 +15,13 @@ from pingan.accounts.scope import scope_of
 from pingan.core.errors import DomainError, forbidden, invalid
 from pingan.core.periods import Period, parse_period, period_of
 from pingan.core.spreadsheet import XLSX
-from pingan.core.workbook import MAX_BYTES, RowsRejected
+from pingan.core.workbook import ENVELOPE_BYTES, MAX_BYTES, RowsRejected
 from pingan.regions.models import Region
 from pingan.regions.subjects import region_or_unit
 
 from . import actions, imports, selectors
 from .access import WRITERS, may_read, top_region
 from .models import Indicator, StatisticValue
-
-ENVELOPE_BYTES = 64 * 1024  # the multipart wrapping around an uploaded file
 
 
 def _scope_region(request) -> Region:

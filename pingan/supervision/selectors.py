@@ -7,6 +7,7 @@ from typing import Any, Literal
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from pydantic import BaseModel, Field
 
+from pingan.accounts.names import display_name
 from pingan.cases.models import Case
 from pingan.cases.models.case import OPEN_STATUSES
 from pingan.cases.selectors import MAX_LIMIT, CaseFilter, decode_cursor, encode_cursor, filter_cases
@@ -86,7 +87,7 @@ def record_count(user, f: SupervisionFilter, now: datetime) -> int:
 
 
 def name_of(user) -> str:
-    return (user.full_name or user.username) if user else "系统"
+    return display_name(user) if user else "系统"
 
 
 def record_out(s: Any) -> dict:

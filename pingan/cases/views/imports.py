@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import DomainError, forbidden
 from pingan.core.spreadsheet import XLSX
+from pingan.core.workbook import ENVELOPE_BYTES
 
 from ..imports import (
     MAX_BYTES,
@@ -22,9 +23,6 @@ from ..imports import (
     read_sheet,
     template_workbook,
 )
-
-# The multipart envelope around the file: form fields, boundaries, headers.
-ENVELOPE_BYTES = 64 * 1024
 
 
 def _dispatcher_only(user) -> None:
