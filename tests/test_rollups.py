@@ -1,14 +1,24 @@
 """The rollups: kept by the event writer in its transaction, and rebuilt from events to the same counters."""
 
+import importlib
 import random
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 
 from django.core.management import call_command
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pingan.analytics.models import DIMENSIONS, CaseTrack, DailyCount, StockChange, StockNet
+from pingan.analytics.models import (
+    DIMENSIONS,
+    MONTH_DIMENSIONS,
+    CaseTrack,
+    DailyCount,
+    MonthlyCount,
+    StockChange,
+    StockNet,
+)
 from pingan.analytics.rollups import keep_rollups
 from pingan.cases import events as writer
 from pingan.cases.clocks import LOCAL
@@ -19,7 +29,21 @@ MIDNIGHT = datetime(2025, 3, 31, 0, 0, tzinfo=LOCAL)  # 2025-03-30 16:00 UTC
 EDGES = (timedelta(0), timedelta(seconds=-1), timedelta(seconds=1), timedelta(hours=16))
 
 
-def counters() -> tuple[list, list, list, dict]:
+def months_from_days() -> list:
+    """The daily counters summed by month, as the monthly counters should hold them."""
+    summed: Counter = Counter()
+    for day, measure, region, unit, stream, supervised, n in DailyCount.objects.values_list(
+        "day", "measure", "region", "unit", "stream", "supervised", "n"
+    ):
+        summed[(day.replace(day=1), measure, region, unit, stream, supervised)] += n
+    return sorted((*k, n) for k, n in summed.items() if n)
+
+
+def months() -> list:
+    return sorted(MonthlyCount.objects.exclude(n=0).values_list("month", "measure", *MONTH_DIMENSIONS, "n"))
+
+
+def counters() -> tuple[list, list, list, list, dict]:
     flows = sorted(
         DailyCount.objects.exclude(n=0).values_list(
             "day", "measure", "region", "unit", "stream", "category", "supervised", "n"
@@ -31,7 +55,7 @@ def counters() -> tuple[list, list, list, dict]:
         )
     )
     net = sorted(StockNet.objects.values_list("measure", "due_day", *DIMENSIONS, "n"))
-    return flows, stocks, net, dict(CaseTrack.objects.values_list("case_id", "facts"))
+    return flows, stocks, net, months(), dict(CaseTrack.objects.values_list("case_id", "facts"))
 
 
 # ---------------------------------------------------------------- random histories
@@ -157,6 +181,7 @@ def test_rebuild_equals_incremental_on_random_histories(county, rng):
             start = cut
         Case.objects.filter(pk=case.pk).update(region_id=region, category=Category.objects.get(code=cat))
     kept = counters()
+    assert kept[3] == months_from_days()  # the months hold their days, summed over categories
     call_command("rollups", "rebuild", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert counters() == kept
 
@@ -229,3 +254,21 @@ def test_a_late_event_that_keeps_the_state_does_not_bring_back_an_old_one(county
     keep_rollups(None, [e("merged_in", "accepted", "accepted", days=1)])
     assert CaseTrack.objects.get(case=case).facts["status"] == "closed"
     assert not StockNet.objects.exists()  # nothing open, nothing due, nothing overdue
+
+
+def test_migrating_fills_the_monthly_counters_from_the_daily_ones(county):
+    """A database kept before the monthly counters gets them from its daily counters on migrating,
+    without a rebuild: two categories and two days of one month become one row."""
+    from django.apps import apps
+
+    migration = importlib.import_module("pingan.analytics.migrations.0002_monthly_counts")
+    village = county.villages[county.towns[0].code][0].code
+    for day, category, n in ((date(2025, 3, 1), 1, 2), (date(2025, 3, 31), 2, 3), (date(2025, 4, 1), 1, 4)):
+        DailyCount.objects.create(
+            day=day, measure="reported", region=village, unit=0, stream="dispute", category=category, n=n
+        )
+    migration.sum_daily_counts(apps, None)
+    assert months() == [
+        (date(2025, 3, 1), "reported", village, 0, "dispute", False, 5),
+        (date(2025, 4, 1), "reported", village, 0, "dispute", False, 4),
+    ]

@@ -9,6 +9,9 @@ NULL (NULLs never conflict in an upsert) and the counters need no joins.
 from django.db import models
 
 DIMENSIONS = ("region", "unit", "stream", "category", "supervised")
+# A month's counters leave out the category: the KPIs never read it, and without it a county's month is
+# a few tens of thousands of rows however many cases there are.
+MONTH_DIMENSIONS = ("region", "unit", "stream", "supervised")
 
 
 class Dimensions(models.Model):
@@ -38,6 +41,28 @@ class DailyCount(Dimensions):
 
     def __str__(self) -> str:
         return f"{self.day} {self.measure} {self.n}"
+
+
+class MonthlyCount(models.Model):
+    """The daily counts of a local month summed over categories: what a KPI of whole months reads."""
+
+    month = models.DateField("月份（当月 1 日）")
+    region = models.CharField("区划（至村社区）", max_length=12)
+    unit = models.IntegerField("牵头单位 id（0 为无）", default=0)
+    stream = models.CharField("业务类型", max_length=16)
+    supervised = models.BooleanField("督办中", default=False)
+    measure = models.CharField("指标", max_length=24)
+    n = models.IntegerField("数量", default=0)
+
+    class Meta:
+        verbose_name = "每月计数"
+        verbose_name_plural = "每月计数"
+        constraints = [
+            models.UniqueConstraint(fields=["month", "measure", *MONTH_DIMENSIONS], name="monthlycount_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.measure} {self.n}"
 
 
 class StockChange(Dimensions):

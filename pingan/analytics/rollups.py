@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from pingan.cases.models import Case, CaseEvent, Category
 from pingan.regions.models import Unit
 
-from .models import DIMENSIONS, CaseTrack, DailyCount, StockChange, StockNet
+from .models import DIMENSIONS, MONTH_DIMENSIONS, CaseTrack, DailyCount, MonthlyCount, StockChange, StockNet
 from .track import Dims, Facts, Moves, replay, start
 
 FlowKey = tuple[str, date, Dims]
@@ -45,6 +45,12 @@ class Sums:
         flows = [(day, measure, *dims, n) for (measure, day, dims), n in self.flows.items() if n]
         stocks = [(m, due, day, *dims, n) for (m, day, due, dims), n in self.stocks.items() if n]
         _upsert(DailyCount, ("day", "measure", *DIMENSIONS), flows)
+        months: Counter[tuple] = Counter()
+        for (measure, day, (region, unit, stream, _, supervised)), n in self.flows.items():
+            months[(day.replace(day=1), measure, region, unit, stream, supervised)] += n
+        _upsert(
+            MonthlyCount, ("month", "measure", *MONTH_DIMENSIONS), [(*k, n) for k, n in months.items() if n]
+        )
         _upsert(StockChange, ("measure", "due_day", "day", *DIMENSIONS), stocks)
         net: Counter[tuple] = Counter()
         for (m, _, due, dims), n in self.stocks.items():
@@ -66,7 +72,7 @@ def _upsert(model, key: tuple[str, ...], rows: list[tuple]) -> list[int]:
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     columns = ", ".join(qn(c) for c in (*key, "n"))
-    dates = [i for i, c in enumerate(key) if c in ("day", "due_day")]
+    dates = [i for i, c in enumerate(key) if c in ("day", "due_day", "month")]
     # Identifiers come from the model and are quoted; every value is a parameter.
     head = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
     tail = (
@@ -164,7 +170,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None, every: int = 500
     and events are read in two streams ordered by case, so memory stays flat whatever the size."""
     total = Case.objects.count()
     with transaction.atomic():
-        for model in (DailyCount, StockChange, StockNet, CaseTrack):
+        for model in (DailyCount, MonthlyCount, StockChange, StockNet, CaseTrack):
             model.objects.all().delete()
         codes, sums, was = Codes((), every=True), Sums(), registered_as()
         events = (

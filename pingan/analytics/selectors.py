@@ -3,14 +3,14 @@ unit. The KPI engine (pingan.assessment) turns these sums into figures; nothing 
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 
 from pingan.regions.models import Unit
 
-from .models import DailyCount, StockChange, StockNet
+from .models import DailyCount, MonthlyCount, StockChange, StockNet
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,34 @@ def _grouped(qs: QuerySet, by: str | None, *fields: str) -> QuerySet:
     return qs.values(*fields).annotate(total=Sum("n")).order_by()
 
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def flow_counters(first: date, last: date) -> list[QuerySet]:
+    """The counter rows of the days first..last: whole months from the monthly counters, the days
+    before and after them from the daily ones (a month is a few tens of thousands of rows for a county
+    at any size; its days are thirty times as many)."""
+    months_from = first if first.day == 1 else _next_month(first)
+    months_to = (last + timedelta(days=1)).replace(day=1)  # the whole months end before this day
+    if months_from >= months_to:
+        return [DailyCount.objects.filter(day__gte=first, day__lte=last)]
+    parts: list[QuerySet] = [MonthlyCount.objects.filter(month__gte=months_from, month__lt=months_to)]
+    if first < months_from:
+        parts.append(DailyCount.objects.filter(day__gte=first, day__lt=months_from))
+    if months_to <= last:
+        parts.append(DailyCount.objects.filter(day__gte=months_to, day__lte=last))
+    return parts
+
+
 def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[str | int | None, Sums]:
     """Counter sums for the days first..last (local), as of the end of `last`. Keys are the town code or
     unit id when grouped `by` "town" or "unit", else None."""
     out: dict = defaultdict(Sums)
-    flows = _where(DailyCount.objects.filter(day__gte=first, day__lte=last), where)
-    for row in _grouped(flows, by, "measure", "stream", "supervised"):
-        out[row.get("group")].flows[(row["measure"], row["stream"], row["supervised"])] += row["total"]
+    parts = [_where(qs, where) for qs in flow_counters(first, last)]
+    for flows in parts:
+        for row in _grouped(flows, by, "measure", "stream", "supervised"):
+            out[row.get("group")].flows[(row["measure"], row["stream"], row["supervised"])] += row["total"]
     # As of the end of `last` (open 积案: of the day before `first`): what counts now, less the changes
     # dated after. Both reads are small for a recent period; see StockNet.
     standing = Q(measure="overdue", due_day__lte=last) | Q(
@@ -68,8 +89,11 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
     for sign, qs in ((1, StockNet.objects.filter(standing | Q(measure="backlog"))), (-1, since)):
         for row in _grouped(_where(qs, where), by, "measure", "supervised"):
             out[row.get("group")].stocks[(row["measure"], row["supervised"])] += sign * row["total"]
-    closed = flows.filter(measure="closed", stream="dispute")
-    by_unit = list(_grouped(closed, by, "unit"))
+    by_unit = [
+        row
+        for flows in parts
+        for row in _grouped(flows.filter(measure="closed", stream="dispute"), by, "unit")
+    ]
     local = _local_units({row["unit"] for row in by_unit})
     for row in by_unit:
         if row["unit"] in local:

@@ -16,10 +16,28 @@ CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source 
 COLOURS = ("#b3261e", "#1f5fa8", "#2e7d32", "#b26a00", "#6a3fa0", "#00796b")
 
 
-@lru_cache(maxsize=1)
-def cjk_font() -> str | None:
+CJK_FILES = ("wqy", "notosanscjk", "notosanssc", "sourcehansans", "simhei")
+
+
+def _known_cjk_font() -> str | None:
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    found = _known_cjk_font()
+    if found is None:
+        # matplotlib lists the fonts it found when it first ran; a font package installed after that is
+        # missing from its cache until it is rebuilt. Look at the font files themselves.
+        for path in font_manager.findSystemFonts():
+            if any(mark in path.lower().replace("-", "") for mark in CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue  # a file FreeType cannot read: the next one may do
+        found = _known_cjk_font()
+    return found
 
 
 def chart_png(block: dict, width_cm: float = 16) -> bytes:
