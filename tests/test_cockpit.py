@@ -194,7 +194,8 @@ def test_rates_come_from_the_assessment_engine(county):
     d.act(number, "answer", {"summary": "当场答复"})
     html = signed_in(county.users["leader"]).get(URL).content.decode()
     assert re.search(
-        r'data-kpi="closed_on_time_rate" class="rate">\s*<th[^>]*>按期办结率</th><td>100.0%</td>', html
+        r'data-kpi="closed_on_time_rate" class="rate">\s*<th[^>]*>按期办结率</th><td><a[^>]*>100.0%</a></td>',
+        html,
     )
 
 
@@ -285,3 +286,37 @@ def test_ledger_filters_by_closing_day_and_overdue_age(county, api):
 
 def total_of(response) -> int:
     return int(re.search(r"data-total>(\d+)<", response.content.decode()).group(1))
+
+
+def test_every_rate_opens_its_numerator_and_denominator_whose_quotient_it_is(demo):
+    """A rate links to the cases behind it: its numerator's list, with a tab to its denominator's; the
+    rate shown is the one total divided by the other (— where nothing is due)."""
+    client = signed_in(User.objects.get(username="leader"))
+    html = client.get(URL).content.decode()
+    rates = re.findall(r'<a class="figure" data-rate href="([^"]+)">([^<]+)</a>', html)
+    assert len(rates) == 3 * 2 * 5  # week, month, quarter × this and last × five rates
+    shown = 0
+    for href, text in rates:
+        href = href.replace("&amp;", "&")
+        numerator = total(client, href)
+        denominator = total(client, href.replace("part=numerator", "part=denominator"))
+        if denominator == 0:
+            assert text == "—", href
+        else:
+            assert text == f"{numerator / denominator * 100:.1f}%", (href, numerator, denominator)
+            shown += 1
+    assert shown >= 10  # the demo has real rates, not empty ones
+
+
+def test_the_cases_behind_a_rate_link_to_the_cases_the_reader_may_open(demo):
+    client = signed_in(User.objects.get(username="leader"))
+    year = str(timezone.localdate().year)
+    response = client.get("/cockpit/figures/", {"key": "closed_rate", "part": "denominator", "period": year})
+    html = response.content.decode()
+    assert response.status_code == 200 and "分母" in html and "办结率明细" in html
+    numbers = re.findall(r'<tr data-case="([^"]+)">\s*<td><a href="/cases/\1/">', html)
+    assert numbers  # openable cases link to their page
+    bad = client.get("/cockpit/figures/", {"key": "reported", "part": "denominator", "period": year})
+    assert bad.status_code == 400 and "分子" in bad.content.decode()
+    outside = client.get("/cockpit/figures/", {"key": "reported", "period": year, "region": "110101"})
+    assert outside.status_code in (400, 404)

@@ -117,7 +117,7 @@ def keep_rollups(sender, events: list[CaseEvent], quiet: bool = False, **kwargs)
     for e in events:
         facts = tracks.get(e.case_id)
         if facts is None:
-            facts = _first_facts(e.case, {})
+            facts = first_facts(e.case, {})
         facts, moves = replay(facts, e, codes.units, codes.categories)
         tracks[e.case_id] = facts
         sums.add(moves)
@@ -125,7 +125,7 @@ def keep_rollups(sender, events: list[CaseEvent], quiet: bool = False, **kwargs)
     _save_tracks(tracks)
 
 
-def _first_facts(case: Case, was: dict) -> Facts:
+def first_facts(case: Case, was: dict) -> Facts:
     """The facts before a case's first event: as registered (`was` holds what a later `update` has
     changed since, as that event recorded it)."""
     category = case.category_id or 0
@@ -185,7 +185,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None, every: int = 500
         for case in cases.iterator(chunk_size=every):
             if pending is None or pending.case_id != case.pk:
                 continue  # no event yet: nothing to count, no track (as the receiver would leave it)
-            facts = _first_facts(case, was.get(case.pk, {}))
+            facts = first_facts(case, was.get(case.pk, {}))
             while pending is not None and pending.case_id == case.pk:
                 facts, moves = replay(facts, pending, codes.units, codes.categories)
                 sums.add(moves)

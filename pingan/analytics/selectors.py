@@ -94,14 +94,14 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
         for flows in parts
         for row in _grouped(flows.filter(measure="closed", stream="dispute"), by, "unit")
     ]
-    local = _local_units({row["unit"] for row in by_unit})
+    local = local_units({row["unit"] for row in by_unit})
     for row in by_unit:
         if row["unit"] in local:
             out[row.get("group")].local_disputes_closed += row["total"]
     return dict(out)
 
 
-def _local_units(ids: set[int]) -> set[int]:
+def local_units(ids: set[int]) -> set[int]:
     """Units that sit at town or village level (就地化解): their region is a town, village or grid."""
     rows = Unit.objects.filter(pk__in=ids - {0}).values_list("pk", "region_id")
     return {pk for pk, region in rows if len(region) >= 9}

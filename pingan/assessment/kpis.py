@@ -22,6 +22,9 @@ Readings of the definitions where the table leaves room, as a county 平安办 w
   a table of units adds up.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from pingan.core.periods import Period
 
 KEYS = (
@@ -79,44 +82,64 @@ def rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
+def _flow(sums, measure: str, streams: tuple[str, ...] = (), supervised: bool | None = None) -> int:
+    return sum(
+        n
+        for (m, stream, sup), n in sums.flows.items()
+        if m == measure and (not streams or stream in streams) and supervised in (None, sup)
+    )
+
+
+def _stock(sums, measure: str, supervised: bool | None = None) -> int:
+    return sum(n for (m, sup), n in sums.stocks.items() if m == measure and supervised in (None, sup))
+
+
+def _due(sums, supervised: bool | None = None) -> int:
+    return _flow(sums, "closed", supervised=supervised) + _stock(sums, "due", supervised=supervised)
+
+
+Count = Callable[[Any], int]
+# Each KPI as the counts it is made of: a count is its own numerator; a rate is numerator ÷ denominator.
+# The list of cases behind a figure (pingan.assessment.behind) counts the same parts case by case.
+PARTS: dict[str, tuple[Count, Count | None]] = {
+    "reported": (lambda s: _flow(s, "reported"), None),
+    "accepted": (lambda s: _flow(s, "accepted"), None),
+    "accepted_on_time_rate": (lambda s: _flow(s, "accepted_on_time"), lambda s: _flow(s, "accepted")),
+    "due": (_due, None),
+    "closed": (lambda s: _flow(s, "closed"), None),
+    "closed_rate": (lambda s: _flow(s, "closed"), _due),
+    "closed_on_time_rate": (lambda s: _flow(s, "closed_on_time"), _due),
+    "overdue_open": (lambda s: _stock(s, "overdue"), None),
+    "rework_rate": (lambda s: _flow(s, "reworked"), lambda s: _flow(s, "resolved")),
+    "return_rate": (lambda s: _flow(s, "returned"), lambda s: _flow(s, "dispatched")),
+    "extension_rate": (lambda s: _flow(s, "extended"), lambda s: _flow(s, "dispatched")),
+    "satisfaction_rate": (lambda s: _flow(s, "satisfied"), lambda s: _flow(s, "rated")),
+    "rating_rate": (lambda s: _flow(s, "rated"), lambda s: _flow(s, "closed")),
+    "resolution_rate": (
+        lambda s: _flow(s, "closed_resolved", RESOLVING),
+        lambda s: _flow(s, "closed", RESOLVING),
+    ),
+    "local_resolution_rate": (lambda s: s.local_disputes_closed, lambda s: _flow(s, "closed", ("dispute",))),
+    "backlog_resolution_rate": (
+        lambda s: _flow(s, "backlog_closed"),
+        lambda s: _stock(s, "backlog") + _flow(s, "backlog_entered"),
+    ),
+    "duplicate_rate": (lambda s: _flow(s, "merged"), lambda s: _flow(s, "reported")),
+    "supervised_on_time_rate": (
+        lambda s: _flow(s, "closed_on_time", supervised=True),
+        lambda s: _due(s, supervised=True),
+    ),
+    "progress_report_rate": (lambda s: _flow(s, "progress_on_time"), lambda s: _flow(s, "progress_owed")),
+}
+
+
 def values(sums) -> dict[str, int | float | None]:
     """The figures of one scope and period from its `pingan.analytics.selectors.Sums`."""
-
-    def flow(measure: str, streams: tuple[str, ...] = (), supervised: bool | None = None) -> int:
-        return sum(
-            n
-            for (m, stream, sup), n in sums.flows.items()
-            if m == measure and (not streams or stream in streams) and supervised in (None, sup)
-        )
-
-    def stock(measure: str, supervised: bool | None = None) -> int:
-        return sum(n for (m, sup), n in sums.stocks.items() if m == measure and supervised in (None, sup))
-
-    closed, reported = flow("closed"), flow("reported")
-    due = closed + stock("due")
-    supervised_due = flow("closed", supervised=True) + stock("due", supervised=True)
-    backlog = stock("backlog") + flow("backlog_entered")
-    return {
-        "reported": reported,
-        "accepted": flow("accepted"),
-        "accepted_on_time_rate": rate(flow("accepted_on_time"), flow("accepted")),
-        "due": due,
-        "closed": closed,
-        "closed_rate": rate(closed, due),
-        "closed_on_time_rate": rate(flow("closed_on_time"), due),
-        "overdue_open": stock("overdue"),
-        "rework_rate": rate(flow("reworked"), flow("resolved")),
-        "return_rate": rate(flow("returned"), flow("dispatched")),
-        "extension_rate": rate(flow("extended"), flow("dispatched")),
-        "satisfaction_rate": rate(flow("satisfied"), flow("rated")),
-        "rating_rate": rate(flow("rated"), closed),
-        "resolution_rate": rate(flow("closed_resolved", RESOLVING), flow("closed", RESOLVING)),
-        "local_resolution_rate": rate(sums.local_disputes_closed, flow("closed", ("dispute",))),
-        "backlog_resolution_rate": rate(flow("backlog_closed"), backlog),
-        "duplicate_rate": rate(flow("merged"), reported),
-        "supervised_on_time_rate": rate(flow("closed_on_time", supervised=True), supervised_due),
-        "progress_report_rate": rate(flow("progress_on_time"), flow("progress_owed")),
-    }
+    out: dict[str, int | float | None] = {}
+    for key in KEYS:
+        numerator, denominator = PARTS[key]
+        out[key] = numerator(sums) if denominator is None else rate(numerator(sums), denominator(sums))
+    return out
 
 
 def period_out(period: Period) -> dict[str, str]:

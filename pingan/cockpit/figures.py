@@ -34,6 +34,8 @@ from pingan.regions.models import Region, RegionOutline
 from pingan.supervision import selectors as supervision
 from pingan.supervision.views import page_filter
 
+from .behind import behind_link
+
 CLOSED = "closed,archived"  # 办结: what a closure leaves, whether archived since or not
 PERIOD_KINDS = (("week", "本周", "上周"), ("month", "本月", "上月"), ("quarter", "本季度", "上季度"))
 RATES = (
@@ -179,6 +181,8 @@ def period_rows(user, region: str, today: date) -> list[dict]:
                 "now": now_values[key],
                 "before": before_values[key],
                 "change": _change(now_values[key], before_values[key]),
+                "now_link": behind_link(key, this.key, region),
+                "before_link": behind_link(key, last.key, region),
             }
             for key, label in RATES
         ]
