@@ -18,7 +18,7 @@ from pingan.demo.focusareas import incident_indicator
 from pingan.demo.statistics import create_indicators
 from pingan.focusareas import actions, selectors
 from pingan.focusareas.models import FocusArea
-from pingan.focusareas.ranking import NO_POPULATION, window_for
+from pingan.focusareas.ranking import NO_POPULATION, rank_villages, window_for
 from pingan.regions.models import Region
 from pingan.statistics.actions import NewFigure, set_values
 
@@ -349,3 +349,23 @@ def test_the_ranking_costs_the_same_few_queries_however_many_villages(county, ha
     with CaptureQueriesContext(connection) as listed:
         assert api.get("/focus-areas")[1]["total"] == 2
     assert len(listed) == 4, "\n".join(q["sql"][:150] for q in listed.captured_queries)
+
+
+# ---------------------------------------------------------------- the demo
+
+
+def test_the_demo_lists_the_two_worst_villages_and_has_one_delisted(db, capsys):
+    from django.core.management import call_command
+
+    call_command("seed", "--cases", "300", "--towns", "2")
+    assert "列为重点整治地区" in capsys.readouterr().out
+    villages = Region.objects.filter(level="village")
+    assert villages.filter(population__isnull=False).count() >= villages.count() - 2
+    assert all(v.population is None or 650 <= v.population <= 7800 for v in villages)
+    listed = list(FocusArea.objects.filter(status="listed").order_by("basis_rank"))
+    assert sum(selectors.overdue(a) for a in listed) == 1
+    assert FocusArea.objects.filter(status="delisted").exclude(acceptance_note="").count() == 1
+    county_region = Region.objects.get(level="county")
+    result = rank_villages(county_region, window_for())
+    assert any(r.incidents is not None for r in result.rows)  # the 派出所's village 警情
+    assert {a.region_id for a in listed} == {r.region.code for r in result.rows[:2]}
