@@ -1,5 +1,6 @@
 """What the dashboards show of the apps above the case core: the units and regions under accountability
-(GOVERNANCE §3, "a listed unit or region shows on every dashboard in scope until lifted").
+(GOVERNANCE §3, "a listed unit or region shows on every dashboard in scope until lifted") and the
+villages under 整治 as 重点整治地区 (GOVERNANCE §6), until delisted.
 
 A project-level context processor, since the home page lives in the cases app, which may not import
 the ledger. It costs nothing on other pages: the query runs only on a dashboard, and only when its
@@ -11,6 +12,8 @@ from django.utils.functional import SimpleLazyObject
 from pingan.accountability.access import may_read
 from pingan.accountability.selectors import dashboard_entries
 from pingan.accounts.scope import scope_of
+from pingan.focusareas import access as focus_access
+from pingan.focusareas.selectors import dashboard_areas, overdue
 
 DASHBOARDS = ("home", "cockpit:page")
 
@@ -28,10 +31,33 @@ def _rows(user) -> list[dict]:
     ]
 
 
-def accountability(request):
+def _on_dashboard(request) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or getattr(request, "pingan_otp_pending", False):
+        return False
+    return request.path in {reverse(name) for name in DASHBOARDS}
+
+
+def accountability(request):
+    if not _on_dashboard(request):
         return {}
-    if request.path not in {reverse(name) for name in DASHBOARDS}:
+    return {"accountability_rows": SimpleLazyObject(lambda: _rows(request.user))}
+
+
+def _focus_rows(user) -> list[dict]:
+    scope = scope_of(user)
+    page = reverse("focusareas:page")
+    return [
+        {
+            "area": a,
+            "overdue": overdue(a),
+            "link": f"{page}#area-{a.pk}" if focus_access.may_read(scope, a.region_id) else "",
+        }
+        for a in dashboard_areas(user)
+    ]
+
+
+def focus_areas(request):
+    if not _on_dashboard(request):
         return {}
-    return {"accountability_rows": SimpleLazyObject(lambda: _rows(user))}
+    return {"focus_area_rows": SimpleLazyObject(lambda: _focus_rows(request.user))}

@@ -30,6 +30,7 @@ urlpatterns = [
     path("screening/", include("pingan.screening.urls")),
     path("reports/", include("pingan.reports.urls")),
     path("accountability/", include("pingan.accountability.urls")),
+    path("focus-areas/", include("pingan.focusareas.urls")),
     path("cockpit/", include("pingan.cockpit.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),

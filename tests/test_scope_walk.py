@@ -38,6 +38,8 @@ from pingan.cases.workflow import TRANSITIONS
 from pingan.core.periods import period_of
 from pingan.core.validation import validate
 from pingan.exports.jobs import export_or_queue, write_export
+from pingan.focusareas import actions as focus_areas
+from pingan.focusareas.models import FocusArea
 from pingan.notices.delivery import notify_events
 from pingan.notices.models import Notification
 from pingan.portal.public import submit_report
@@ -84,6 +86,7 @@ class Secret:
     export_job_id: int  # the dispatcher's background export holding the case
     report_id: int  # a monthly report of the case's town, by the county's supervisor
     entry_id: int  # a 挂牌 of the case's lead unit with a record file, linked to the case where it may be
+    focus_id: int  # the case's village listed as 重点整治地区
     village: str
     keyword: str  # a piece of the title, for search boxes (the whole title would be echoed back)
     canaries: tuple[str, ...]
@@ -186,6 +189,7 @@ def _secret(county, label: str, case: Case, *, keyword, canaries, number_public_
     report = generate_report("monthly", month, case.region_id[:9], by=county.users["supervisor"])
     return Secret(
         entry_id=_accountability_entry(county, case),
+        focus_id=_focus_area(county, case),
         label=label,
         number=case.number,
         attachment_id=case.attachments.get().pk,
@@ -218,6 +222,19 @@ def _accountability_entry(county, case: Case) -> int:
     return entry.pk
 
 
+def _focus_area(county, case: Case) -> int:
+    """The case's village under 整治, listed by the county's supervisor (once for the three secrets,
+    which share the village)."""
+    village = case.region_id[:12]
+    listed = FocusArea.objects.filter(region_id=village, status="listed").first()
+    if listed is None:
+        deadline = timezone.localdate() + timedelta(days=60)
+        listed = focus_areas.list_area(
+            by=county.users["supervisor"], region=village, reason="走查：千人发案率居前", deadline=deadline
+        )
+    return listed.pk
+
+
 def _state(secret: Secret) -> dict:
     """What a walker's POST must not change."""
     case = Case.objects.get(number=secret.number)
@@ -231,6 +248,7 @@ def _state(secret: Secret) -> dict:
         "exclusions": sorted(map(str, case.exclusions.values_list("unit_id", "user_id"))),
         "saved_filter": SavedFilter.objects.filter(pk=secret.saved_filter_pk).exists(),
         "token": ApiToken.objects.filter(pk=secret.token_pk).exists(),
+        "focus_areas": list(FocusArea.objects.order_by("pk").values_list("pk", "status")),
     }
 
 
@@ -264,6 +282,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "job_id": [str(secret.export_job_id)],
         "report_id": [str(secret.report_id)],
         "entry_id": [str(secret.entry_id)],
+        "focus_id": [str(secret.focus_id)],
         "fmt": ["json", "xml"],
         "kind": ["register", "assignment", "supervision", "agreement", "follow_up"],
         "service_request_id": [secret.number],
@@ -277,7 +296,7 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
 # Parameters whose value names the secret. Such a URL answers an outsider 404 (never 403 or 409,
 # which would tell them the case exists; never 200), 405 for a method it does not take, or 400 for a
 # body it refuses before looking the case up.
-SECRET_PARAMS = {"number", "attachment_id", "service_request_id", "job_id", "entry_id"}
+SECRET_PARAMS = {"number", "attachment_id", "service_request_id", "job_id", "entry_id", "focus_id"}
 SECRET_URL_ANSWERS = {400, 404, 405}
 # Pages and endpoints that do not name the case may refuse the user, or answer without the case.
 OTHER_URL_ANSWERS = {200, 400, 403, 404, 405, 409}
@@ -400,6 +419,13 @@ def minimal_bodies(county) -> dict[str, dict]:
             "unit": town_centre(county, county.towns[0]),
             "level": "listing",
             "trigger": "走查",
+        },
+        # 重点地区: delisting an area, listing one (POST /api/v1/focus-areas).
+        "delist": note,
+        "focus-areas": {
+            "region": county.villages[county.towns[0].code][1].code,
+            "reason": "走查",
+            "deadline": (timezone.localdate() + timedelta(days=30)).isoformat(),
         },
     }
 

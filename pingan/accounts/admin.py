@@ -235,7 +235,7 @@ class OutlineInline(admin.StackedInline):
 
 @admin.register(Region)
 class RegionAdmin(AuditedModelAdmin):
-    list_display = ["code", "name", "level", "parent"]
+    list_display = ["code", "name", "level", "parent", "population"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]

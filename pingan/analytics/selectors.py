@@ -101,6 +101,18 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
     return dict(out)
 
 
+def by_village(region: str, measure: str, first: date, last: date, *, streams_excluded=()) -> dict[str, int]:
+    """One flow (`reported`, `closed`…) per village of the subtree of `region` over the local days
+    first..last: what a table of villages (重点地区) reads. Counters of cases placed no lower than a
+    town (their region has fewer than 12 digits) belong to no village and are left out."""
+    found: Counter = Counter()
+    for qs in flow_counters(first, last):
+        rows = qs.filter(region__startswith=region, measure=measure).exclude(stream__in=streams_excluded)
+        for row in rows.values("region").annotate(total=Sum("n")).order_by():
+            found[row["region"]] += row["total"]
+    return {code: n for code, n in found.items() if len(code) == 12 and n}
+
+
 def local_units(ids: set[int]) -> set[int]:
     """Units that sit at town or village level (就地化解): their region is a town, village or grid."""
     rows = Unit.objects.filter(pk__in=ids - {0}).values_list("pk", "region_id")

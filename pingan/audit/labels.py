@@ -152,6 +152,13 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "重点地区",
+        {
+            "focusareas.list": "列为重点整治地区",
+            "focusareas.delist": "重点整治地区验收摘牌",
+        },
+    ),
+    (
         "群众与系统",
         {
             "case.public_message": "群众留言",

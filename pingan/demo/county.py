@@ -5,6 +5,7 @@ with the same shape as the demo's.
 """
 
 import itertools
+import random
 import secrets
 from dataclasses import dataclass, field
 
@@ -125,6 +126,16 @@ class County:
         return self.units[f"{town.code}-{kind}"]
 
 
+def village_population(code: str, is_street: bool) -> int | None:
+    """常住人口 of a demo village: communities of a street are larger than villages. Towns keep none of
+    their own (the sum of their villages). One village in forty has none yet, as in a real county whose
+    figures come in late: the 重点地区 ranking shows it unranked."""
+    rng = random.Random(f"population-{code}")
+    if rng.random() < 0.025:
+        return None
+    return rng.randint(2600, 7800) if is_street else rng.randint(650, 3400)
+
+
 def _village_names():
     for head, tail in itertools.product(_VILLAGE_HEADS, _VILLAGE_TAILS):
         yield head + tail
@@ -149,6 +160,7 @@ def build_county(towns: int = 12, villages_per_town: int = 17, grids_per_village
         for v in range(villages_per_town):
             vcode = town.code + (f"{v + 1:03d}" if is_street else f"{200 + v + 1:03d}")
             village = region(vcode, next(names) + ("社区" if is_street else "村"), town)
+            village.population = village_population(vcode, is_street)
             c.villages[town.code].append(village)
             c.grids[vcode] = [
                 region(f"{vcode}{g + 1:03d}", f"{village.name}第{g + 1}网格", village)

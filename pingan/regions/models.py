@@ -1,6 +1,7 @@
 """The region tree (行政区划 → 网格) and the units that handle cases."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -37,6 +38,16 @@ class Region(models.Model):
     level = models.CharField("层级", max_length=8, choices=Level.choices)
     parent = models.ForeignKey(
         "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Kept for villages (村/社区): a town's or county's is the sum of its villages, never stored twice
+    # where the two could disagree. An imported 常住人口 statistic for the year wins over it (see
+    # pingan.focusareas.ranking).
+    population = models.PositiveIntegerField(
+        "常住人口",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="村（社区）的常住人口（人），用于计算千人发案率；当年已导入“常住人口”统计数的，以统计数为准。",
     )
 
     class Meta:

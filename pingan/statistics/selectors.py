@@ -10,7 +10,9 @@ How a figure is found for a subject and a period P, from the stored values that 
 """
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from django.db.models import Q
 
@@ -21,6 +23,7 @@ from .access import readable_q
 from .models import Indicator, StatisticValue
 
 FIELDS = ("region_id", "starts_on", "ends_on", "value", "sample_size")
+SUBJECT_LENGTHS = {"town": 9, "village": 12}  # the region code length of a subject `by` names
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,20 @@ def value_for(
     return _pick(indicator, list(rows.values_list(*FIELDS)))
 
 
-def values_by_subject(indicator: Indicator, period: Period, by: str, keys: list) -> dict:
-    """`value_for` of many towns (`by` "town", keys their codes) or units (`by` "unit", keys their
-    ids) at once, in one query: what a ranking of towns or departments reads. A subject without
-    figures is left out."""
+class Span(Protocol):
+    """Local days [start, end): a period, or any other run of days (a rolling twelve months)."""
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
+
+
+def values_by_subject(indicator: Indicator, period: Span, by: str, keys: list) -> dict:
+    """`value_for` of many towns or villages (`by` "town" or "village", keys their codes) or units
+    (`by` "unit", keys their ids) at once, in one query: what a ranking of towns, villages or
+    departments reads. A subject without figures is left out."""
     rows = StatisticValue.objects.filter(
         indicator=indicator, starts_on__gte=period.start, ends_on__lte=period.end
     )
@@ -77,10 +90,10 @@ def values_by_subject(indicator: Indicator, period: Period, by: str, keys: list)
         q = Q()
         for county in {code[:6] for code in keys}:
             q |= Q(region__code__startswith=county)
-        wanted = set(keys)
+        wanted, length = set(keys), SUBJECT_LENGTHS[by]
         for row in rows.filter(q).values_list(*FIELDS):
-            if row[0][:9] in wanted:
-                found.setdefault(row[0][:9], []).append(row)
+            if row[0][:length] in wanted:
+                found.setdefault(row[0][:length], []).append(row)
     return {key: _pick(indicator, values) for key, values in found.items()}
 
 

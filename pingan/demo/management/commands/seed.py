@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from pingan.core.crypto import encrypt
 from pingan.demo.accountability import seed_accountability
 from pingan.demo.county import County, build_county, create_role_users
+from pingan.demo.focusareas import seed_focus_areas, seed_incidents
 from pingan.demo.generator import generate_cases, load_county
 from pingan.demo.reports import seed_reports
 from pingan.demo.schemes import seed_schemes
@@ -47,6 +48,11 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
     returns = seed_screening(county, seed=seed)
     if returns:
         out.write(f"已生成近三个月的矛盾纠纷排查月报 {returns} 份（少数逾期或未报）。")
+    incidents = seed_incidents(county, seed=seed)
+    if incidents:
+        out.write(f"已录入 {incidents} 个村（社区）警情月度数（设有派出所的乡镇）。")
+    if seed_focus_areas(county):
+        out.write("已将千人发案率居前的两个村（社区）列为重点整治地区（另有一个已验收摘牌）。")
     if seed_reports(county):
         out.write("已生成并发布近三个月的月通报。")
     return elapsed
