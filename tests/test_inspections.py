@@ -522,3 +522,23 @@ def test_pages_render_for_readers(county, web, resolved):
     assert client.get("/inspections/places/new/").status_code == 403
     assert web("handler").get("/inspections/places/new/").status_code == 200
     assert Api(county.users["leader"]).get("/inspections/places")[0] == 200
+
+
+# ---------------------------------------------------------------- the demo
+
+
+def test_the_demo_seeds_places_inspections_findings_and_overdue_places(county):
+    from pingan.demo.inspections import seed_inspections
+
+    places, inspections, findings = seed_inspections(county, places=60)
+    assert places == 60 and inspections > 60 and findings > 5
+    assert seed_inspections(county) == (0, 0, 0), "once"
+    today = timezone.localdate()
+    assert Place.objects.filter(next_due_on__lt=today).exists(), "some places overdue"
+    assert Place.objects.filter(next_due_on__gte=today).count() > 30
+    found = Case.objects.filter(stream="hazard", channel="inspection")
+    statuses = set(found.values_list("status", flat=True))
+    assert "closed" in statuses and statuses & {"resolved", "in_progress"}
+    assert Finding.objects.count() == Case.objects.filter(stream="hazard", channel="inspection").count()
+    _, total = selectors.coverage_rows(county.code, parse_period(today.strftime("%Y-%m")))
+    assert total.due > 0 and 0 < total.on_schedule <= total.due

@@ -9,6 +9,7 @@ from pingan.core.crypto import encrypt
 from pingan.demo.accountability import seed_accountability
 from pingan.demo.county import County, build_county, create_role_users
 from pingan.demo.generator import generate_cases, load_county
+from pingan.demo.inspections import seed_inspections
 from pingan.demo.reports import seed_reports
 from pingan.demo.schemes import seed_schemes
 from pingan.demo.screening import seed_screening
@@ -47,6 +48,11 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
     returns = seed_screening(county, seed=seed)
     if returns:
         out.write(f"已生成近三个月的矛盾纠纷排查月报 {returns} 份（少数逾期或未报）。")
+    places, inspections, findings = seed_inspections(county, seed=seed)
+    if places:
+        out.write(
+            f"已登记 {places} 个排查场所，检查 {inspections} 次，发现隐患 {findings} 项（均为隐患案件）。"
+        )
     if seed_reports(county):
         out.write("已生成并发布近三个月的月通报。")
     return elapsed
