@@ -25,6 +25,11 @@ NAVIGATION = (
     ("问责台账", "accountability:list", ("leader", "supervisor")),
     ("重点地区", "focusareas:page", ("leader", "supervisor")),
     ("排查月报", "screening:page", ("leader", "supervisor", "dispatcher", "grid_worker")),
+    (
+        "隐患排查",
+        "inspections:list",
+        ("leader", "supervisor", "dispatcher", "grid_worker", "handler", "unit_head"),
+    ),
     ("审计日志", "audit:log", ("auditor",)),
 )
 

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "pingan.accountability",
     "pingan.screening",
     "pingan.focusareas",
+    "pingan.inspections",
     "pingan.cockpit",
     "pingan.api",
     "pingan.portal",

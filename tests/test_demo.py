@@ -12,6 +12,7 @@ from pingan.audit.models import AuditEntry
 from pingan.cases.models import Case, CaseEvent, CaseSerial, Status
 from pingan.cases.sweep import sweep
 from pingan.cases.workflow import check_event
+from pingan.inspections.models import Finding
 from pingan.notices.delivery import notify_events
 from pingan.notices.models import Notification
 
@@ -26,7 +27,10 @@ def test_seed_makes_every_state_with_legal_audited_histories(db, capsys):
     for event in CaseEvent.objects.order_by("case_id", "at", "id"):
         by_case.setdefault(event.case_id, []).append(event)
     status_of = dict(Case.objects.values_list("pk", "status"))
-    assert len(by_case) == len(status_of) == 300
+    # The demo's hazard inspections opened cases of their own, one per finding (GOVERNANCE §9).
+    found = Finding.objects.count()
+    assert found > 0
+    assert len(by_case) == len(status_of) == 300 + found
     steps = 0
     for case_id, events in by_case.items():
         status = ""
@@ -67,7 +71,8 @@ def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
 
 def test_a_one_town_county_seeds(db, capsys):
     call_command("seed", "--cases", "20", "--towns", "1")
-    assert "20/20" in capsys.readouterr().out and Case.objects.count() == 20
+    assert "20/20" in capsys.readouterr().out
+    assert Case.objects.count() == 20 + Finding.objects.count(), "the generated cases and the findings' own"
 
 
 def test_the_demo_has_two_years_of_statistics_for_every_town(db, capsys):

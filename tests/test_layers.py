@@ -36,6 +36,7 @@ ALLOWED = {
     "accountability": {"core", "regions", "audit", "accounts", "cases"},
     "screening": {"core", "regions", "audit", "accounts", "cases"},
     "focusareas": {"core", "regions", "audit", "accounts", "cases", "analytics", "statistics"},
+    "inspections": {"core", "regions", "audit", "accounts", "cases", "documents"},
     "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision"},
     "api": {
         "core",
@@ -53,6 +54,7 @@ ALLOWED = {
         "accountability",
         "screening",
         "focusareas",
+        "inspections",
     },
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
@@ -70,6 +72,7 @@ ALLOWED = {
         "accountability",
         "screening",
         "focusareas",
+        "inspections",
         "wsgi",
     },
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},

@@ -290,6 +290,10 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         # only the case number); an outsider does not hold the secret's, so it tries one of its own.
         "token": ["no-such-token-0000"],
         "service_code": ["R02", "H01"],
+        # Hazard inspections: no place, inspection or finding of the walk's world holds the secret case.
+        "place_id": ["1"],
+        "inspection_id": ["1"],
+        "finding_id": ["1"],
     }
 
 

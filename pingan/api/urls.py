@@ -3,6 +3,7 @@ from .audit import router as audit_router
 from .base import api
 from .cases import router as cases_router
 from .focusareas import router as focusareas_router
+from .inspections import router as inspections_router
 from .kpis import router as kpis_router
 from .notices import router as notices_router
 from .public import router as public_router
@@ -24,6 +25,7 @@ api.add_router("/", supervision_router)
 api.add_router("/", accountability_router)
 api.add_router("/", screening_router)
 api.add_router("/", focusareas_router)
+api.add_router("/", inspections_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

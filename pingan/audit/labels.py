@@ -131,6 +131,15 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "隐患排查",
+        {
+            "inspection.place_create": "登记排查场所",
+            "inspection.place_change": "修改排查场所",
+            "inspection.record": "记录隐患检查",
+            "inspection.recheck": "记录隐患复查",
+        },
+    ),
+    (
         "调度通报",
         {
             "report.generate": "生成调度通报",

@@ -10,6 +10,7 @@ from pingan.demo.accountability import seed_accountability
 from pingan.demo.county import County, build_county, create_role_users
 from pingan.demo.focusareas import seed_focus_areas, seed_incidents
 from pingan.demo.generator import generate_cases, load_county
+from pingan.demo.inspections import seed_inspections
 from pingan.demo.reports import seed_reports
 from pingan.demo.schemes import seed_schemes
 from pingan.demo.screening import seed_screening
@@ -53,6 +54,11 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
         out.write(f"已录入 {incidents} 个村（社区）警情月度数（设有派出所的乡镇）。")
     if seed_focus_areas(county):
         out.write("已将千人发案率居前的两个村（社区）列为重点整治地区（另有一个已验收摘牌）。")
+    places, inspections, findings = seed_inspections(county, seed=seed)
+    if places:
+        out.write(
+            f"已登记 {places} 个排查场所，检查 {inspections} 次，发现隐患 {findings} 项（均为隐患案件）。"
+        )
     if seed_reports(county):
         out.write("已生成并发布近三个月的月通报。")
     return elapsed
