@@ -24,6 +24,7 @@ NAVIGATION = (
     ("统计数据", "statistics:page", ("leader", "supervisor")),
     ("问责台账", "accountability:list", ("leader", "supervisor")),
     ("排查月报", "screening:page", ("leader", "supervisor", "dispatcher", "grid_worker")),
+    ("平安创建", "creation:overview", ("leader", "supervisor", "dispatcher", "handler", "unit_head")),
     ("审计日志", "audit:log", ("auditor",)),
 )
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("audit/", include("pingan.audit.urls")),
     path("statistics/", include("pingan.statistics.urls")),
     path("screening/", include("pingan.screening.urls")),
+    path("creation/", include("pingan.creation.urls")),
     path("reports/", include("pingan.reports.urls")),
     path("accountability/", include("pingan.accountability.urls")),
     path("cockpit/", include("pingan.cockpit.urls")),

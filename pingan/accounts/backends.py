@@ -19,6 +19,8 @@ ADMIN_MODELS = (
     "regions.unit",
     "statistics.indicator",
     "accountability.rule",
+    "creation.programme",
+    "creation.checklistitem",
     "assessment.scheme",
     "assessment.item",
     "assessment.deduction",

@@ -63,9 +63,9 @@ def value_for(
 
 
 def values_by_subject(indicator: Indicator, period: Period, by: str, keys: list) -> dict:
-    """`value_for` of many towns (`by` "town", keys their codes) or units (`by` "unit", keys their
-    ids) at once, in one query: what a ranking of towns or departments reads. A subject without
-    figures is left out."""
+    """`value_for` of many towns (`by` "town", keys their codes), villages (`by` "village") or units
+    (`by` "unit", keys their ids) at once, in one query: what a ranking of towns or departments, or
+    a table of villages, reads. A subject without figures is left out."""
     rows = StatisticValue.objects.filter(
         indicator=indicator, starts_on__gte=period.start, ends_on__lte=period.end
     )
@@ -75,12 +75,13 @@ def values_by_subject(indicator: Indicator, period: Period, by: str, keys: list)
             found.setdefault(row[0], []).append(row[1:])
     elif keys:
         q = Q()
-        for county in {code[:6] for code in keys}:
-            q |= Q(region__code__startswith=county)
+        length = 12 if by == "village" else 9
+        for above in {code[: length - 3] for code in keys}:  # the counties of towns, the towns of villages
+            q |= Q(region__code__startswith=above)
         wanted = set(keys)
         for row in rows.filter(q).values_list(*FIELDS):
-            if row[0][:9] in wanted:
-                found.setdefault(row[0][:9], []).append(row)
+            if row[0][:length] in wanted:
+                found.setdefault(row[0][:length], []).append(row)
     return {key: _pick(indicator, values) for key, values in found.items()}
 
 
