@@ -271,6 +271,12 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         # only the case number); an outsider does not hold the secret's, so it tries one of its own.
         "token": ["no-such-token-0000"],
         "service_code": ["R02", "H01"],
+        # 平安创建 (no case data): programmes, the register, applications, their evidence and steps.
+        "programme_id": ["1"],
+        "organisation_id": ["1"],
+        "application_id": ["1"],
+        "evidence_id": ["1"],
+        "step": ["submit", "review", "recognise", "award"],
     }
 
 
