@@ -219,6 +219,8 @@ def _application_context(request, app, **more) -> dict[str, Any]:
     for step, (starts, _, label) in TRANSITIONS.items():
         if step == "revoke" or app.status not in starts:
             continue
+        if step == "award" and (app.notice_ends is None or timezone.localdate() <= app.notice_ends):
+            continue  # offered once the notice period is over
         allowed = {
             "submit": access.may_file, "return": access.may_review, "review": access.may_review,
             "recognise": access.may_decide, "reject": access.may_decide, "award": access.may_decide,
