@@ -30,6 +30,7 @@ NAVIGATION = (
         "inspections:list",
         ("leader", "supervisor", "dispatcher", "grid_worker", "handler", "unit_head"),
     ),
+    ("平安创建", "creation:overview", ("leader", "supervisor", "dispatcher", "handler", "unit_head")),
     ("审计日志", "audit:log", ("auditor",)),
 )
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "pingan.screening",
     "pingan.focusareas",
     "pingan.inspections",
+    "pingan.creation",
     "pingan.cockpit",
     "pingan.api",
     "pingan.portal",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("statistics/", include("pingan.statistics.urls")),
     path("screening/", include("pingan.screening.urls")),
     path("inspections/", include("pingan.inspections.urls")),
+    path("creation/", include("pingan.creation.urls")),
     path("reports/", include("pingan.reports.urls")),
     path("accountability/", include("pingan.accountability.urls")),
     path("focus-areas/", include("pingan.focusareas.urls")),

@@ -37,6 +37,7 @@ ALLOWED = {
     "screening": {"core", "regions", "audit", "accounts", "cases"},
     "focusareas": {"core", "regions", "audit", "accounts", "cases", "analytics", "statistics"},
     "inspections": {"core", "regions", "audit", "accounts", "cases", "documents"},
+    "creation": {"core", "regions", "audit", "accounts", "cases", "notices", "statistics", "accountability"},
     "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision"},
     "api": {
         "core",
@@ -55,6 +56,7 @@ ALLOWED = {
         "screening",
         "focusareas",
         "inspections",
+        "creation",
     },
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
@@ -73,6 +75,7 @@ ALLOWED = {
         "screening",
         "focusareas",
         "inspections",
+        "creation",
         "wsgi",
     },
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},

@@ -294,6 +294,12 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "place_id": ["1"],
         "inspection_id": ["1"],
         "finding_id": ["1"],
+        # 平安创建 (no case data): programmes, the register, applications, their evidence and steps.
+        "programme_id": ["1"],
+        "organisation_id": ["1"],
+        "application_id": ["1"],
+        "evidence_id": ["1"],
+        "step": ["submit", "review", "recognise", "award"],
     }
 
 

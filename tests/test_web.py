@@ -341,8 +341,9 @@ def test_the_menu_follows_the_users_roles(county, web):
         "督办案件",
         "批量补录",
         "排查月报",
+        "平安创建",
     ]
-    assert menu("handler") == ["工作台", "案件台账", "督办案件"]
+    assert menu("handler") == ["工作台", "案件台账", "督办案件", "平安创建"]
     assert menu("grid_worker") == [
         "网格上报",
         "工作台",

@@ -65,3 +65,17 @@ def dashboard_entries(user) -> list[Entry]:
     rows = Entry.objects.filter(q, in_force_q(timezone.localdate())).select_related("region", "unit")
     first = Case(When(level=Level.LISTING, then=Value(0)), default=Value(1))
     return list(rows.order_by(first, "deadline", "-id")[:DASHBOARD_ROWS])
+
+
+def listings_of(codes, start, end) -> dict[str, Entry]:
+    """The 挂牌 of each region in `codes` dated in [start, end) that was confirmed (in force, or lifted
+    since): what a veto by listing reads (平安创建). The earliest per region; regions without one are
+    left out."""
+    rows = Entry.objects.filter(
+        region_id__in=list(codes),
+        level=Level.LISTING,
+        status__in=(Entry.Status.CONFIRMED, Entry.Status.LIFTED),
+        date__gte=start,
+        date__lt=end,
+    ).order_by("-date", "-id")
+    return {entry.region_id or "": entry for entry in rows}

@@ -22,6 +22,8 @@ ADMIN_MODELS = (
     "inspections.riskgrade",
     "inspections.checklistitem",
     "inspections.inspectingunit",
+    "creation.programme",
+    "creation.checklistitem",
     "assessment.scheme",
     "assessment.item",
     "assessment.deduction",

@@ -2,6 +2,7 @@ from .accountability import router as accountability_router
 from .audit import router as audit_router
 from .base import api
 from .cases import router as cases_router
+from .creation import router as creation_router
 from .focusareas import router as focusareas_router
 from .inspections import router as inspections_router
 from .kpis import router as kpis_router
@@ -26,6 +27,7 @@ api.add_router("/", accountability_router)
 api.add_router("/", screening_router)
 api.add_router("/", focusareas_router)
 api.add_router("/", inspections_router)
+api.add_router("/", creation_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

@@ -140,6 +140,23 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "平安创建",
+        {
+            "creation.organisation": "登记创建单位",
+            "creation.organisation_change": "修改创建单位",
+            "creation.start": "开始创建自评",
+            "creation.score": "填写自评得分",
+            "creation.evidence": "上传创建佐证材料",
+            "creation.submit": "提交创建申报",
+            "creation.return": "乡镇退回创建申报",
+            "creation.review": "乡镇审核通过创建申报",
+            "creation.recognise": "县级认定（进入公示）",
+            "creation.reject": "不予认定",
+            "creation.award": "公示期满命名",
+            "creation.revoke": "一票否决撤销命名",
+        },
+    ),
+    (
         "调度通报",
         {
             "report.generate": "生成调度通报",

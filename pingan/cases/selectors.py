@@ -289,3 +289,31 @@ def decidable_requests(user) -> QuerySet[CaseRequest]:
             if held is not None:
                 q |= Q(kind=kind, case__in=Case.objects.filter(held))
     return CaseRequest.objects.filter(q, decision=CaseRequest.Decision.PENDING)
+
+
+def petitions_reaching_county(town: str, start: datetime, end: datetime) -> dict[str, int]:
+    """Per village (12-digit code) of `town`: the petitions located there (a grid counts for its
+    village) that reached the county unresolved in [start, end) — what 三零's 零上访 reads.
+
+    Counted: a `petition` case registered (`reported_at`) in the period, whose lead unit sits at county
+    level (the village and the town did not settle it: the county handles it), and which was not
+    closed with outcome `resolved` before the period ended. Merged duplicates, withdrawn and rejected
+    petitions are not counted (a merged one counts once, through its master)."""
+    county_units = Unit.objects.filter(region__level="county")
+    rows = (
+        Case.objects.filter(
+            subtree_q("region", town),
+            stream="petition",
+            reported_at__gte=start,
+            reported_at__lt=end,
+            lead_unit__in=county_units,
+        )
+        .exclude(status__in=("merged", "withdrawn", "rejected"))
+        .exclude(outcome=Case.Outcome.RESOLVED, closed_at__lt=end)
+        .values_list("region_id", flat=True)
+    )
+    counts: dict[str, int] = {}
+    for code in rows:
+        if len(code) >= 12:
+            counts[code[:12]] = counts.get(code[:12], 0) + 1
+    return counts

@@ -129,3 +129,11 @@ def tell_auditors(sender, grant, by, **kwargs) -> None:
             if policy.covers(scope_of(a), ("auditor",), region)
         ]
     )
+
+
+def tell(users, *, kind: str, message: str, link: str) -> int:
+    """A notice about something other than a case (a revoked 平安创建 award…) to each of `users`, in the
+    caller's transaction. Returns how many were written."""
+    rows = [Notification(recipient=u, kind=kind, message=message[:300], link=link[:200]) for u in users]
+    Notification.objects.bulk_create(rows)
+    return len(rows)

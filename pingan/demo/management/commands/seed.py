@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from pingan.core.crypto import encrypt
 from pingan.demo.accountability import seed_accountability
 from pingan.demo.county import County, build_county, create_role_users
+from pingan.demo.creation import seed_creation
 from pingan.demo.focusareas import seed_focus_areas, seed_incidents
 from pingan.demo.generator import generate_cases, load_county
 from pingan.demo.inspections import seed_inspections
@@ -59,6 +60,9 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
         out.write(
             f"已登记 {places} 个排查场所，检查 {inspections} 次，发现隐患 {findings} 项（均为隐患案件）。"
         )
+    applications = seed_creation(county, seed=seed)
+    if applications:
+        out.write(f"已生成平安创建项目、单位名册和去年、今年的创建申报 {applications} 份。")
     if seed_reports(county):
         out.write("已生成并发布近三个月的月通报。")
     return elapsed
