@@ -341,14 +341,16 @@ def test_the_menu_follows_the_users_roles(county, web):
         "督办案件",
         "批量补录",
         "排查月报",
+        "隐患排查",
         "平安创建",
     ]
-    assert menu("handler") == ["工作台", "案件台账", "督办案件", "平安创建"]
+    assert menu("handler") == ["工作台", "案件台账", "督办案件", "隐患排查", "平安创建"]
     assert menu("grid_worker") == [
         "网格上报",
         "工作台",
         "案件台账",
         "排查月报",
+        "隐患排查",
     ]  # the report leads: the first tab on a phone
     assert "批量补录" not in menu("leader") and "审批事项" in menu("leader")
     assert "统计数据" in menu("leader") and "统计数据" in menu("supervisor")
