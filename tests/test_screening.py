@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from pingan.accounts.actions import create_user, grant_role
 from pingan.audit.models import AuditEntry
-from pingan.cases.models import Case
+from pingan.cases.models import Case, Category
 from pingan.core.periods import parse_period
 from pingan.regions.models import Region
 from pingan.screening.models import Return
@@ -39,10 +39,10 @@ def file(api, region, user="dispatcher", **body):
     return api(user).post("/screening", {"region": region.code, "period": "2026-10", **body})
 
 
-def inspection_case(api, county, region, reported: str) -> str:
+def inspection_case(api, county, region, reported: str, stream="dispute", category="D07") -> str:
     status, body = api("dispatcher").post(
         "/cases",
-        case_body(county, stream="dispute", category="D07", channel="inspection", region=region.code),
+        case_body(county, stream=stream, category=category, channel="inspection", region=region.code),
     )
     assert status == 201, body
     Case.objects.filter(number=body["number"]).update(
@@ -62,6 +62,16 @@ def test_a_return_links_the_months_inspection_cases_and_is_audited(county, api):
     assert body["on_time"] is True
     entry = AuditEntry.objects.get(action="screening.file")
     assert entry.data["disputes"] == [found] and entry.data["region"] == v.code
+
+
+def test_a_hazard_found_on_inspection_is_no_dispute_and_leaves_a_zero_report_open(county, api):
+    v = village(county)
+    hazard = Category.objects.filter(stream="hazard").values_list("code", flat=True).first()
+    inspection_case(api, county, v, "2026-10-12 09:00", stream="hazard", category=hazard)
+    with on("2026-11-03 10:00"):
+        status, body = file(api, v, zero_report=True)
+    assert status == 201, body
+    assert body["disputes"] == 0 and body["zero_report"] is True
 
 
 def test_a_village_that_misses_the_day_is_on_the_late_list_and_a_zero_report_counts_as_filed(county, api):

@@ -61,15 +61,17 @@ def fileable(scope: Scope, code: str) -> list[Region]:
 
 
 def disputes(region: Region, period: Period) -> QuerySet[Case]:
-    """The cases registered in the month with channel `inspection` in the region's subtree. Tips are
-    never screening findings and stay out (their content is for the few who read them)."""
+    """The disputes registered in the month with channel `inspection` in the region's subtree. Other
+    streams found on inspection (a hazard from a 安全生产 check) are not 矛盾纠纷 and stay out; so do
+    tips, whose content is for the few who read them."""
     zone = timezone.get_current_timezone()
     return Case.objects.filter(
         subtree_q("region", region.code),
         channel=Case.Channel.INSPECTION,
         reported_at__gte=datetime.combine(period.start, time.min, tzinfo=zone),
         reported_at__lt=datetime.combine(period.end, time.min, tzinfo=zone),
-    ).exclude(stream=Stream.TIP)
+        stream=Stream.DISPUTE,
+    )
 
 
 @dataclass(frozen=True)
