@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "pingan.reports",
     "pingan.accountability",
     "pingan.screening",
+    "pingan.campaigns",
     "pingan.cockpit",
     "pingan.api",
     "pingan.portal",

@@ -35,6 +35,7 @@ ALLOWED = {
     },
     "accountability": {"core", "regions", "audit", "accounts", "cases"},
     "screening": {"core", "regions", "audit", "accounts", "cases"},
+    "campaigns": {"core", "regions", "audit", "accounts", "cases", "analytics", "assessment", "statistics"},
     "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision"},
     "api": {
         "core",
@@ -51,6 +52,7 @@ ALLOWED = {
         "supervision",
         "accountability",
         "screening",
+        "campaigns",
     },
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
@@ -67,6 +69,7 @@ ALLOWED = {
         "supervision",
         "accountability",
         "screening",
+        "campaigns",
         "wsgi",
     },
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},

@@ -1,6 +1,7 @@
 from .accountability import router as accountability_router
 from .audit import router as audit_router
 from .base import api
+from .campaigns import router as campaigns_router
 from .cases import router as cases_router
 from .kpis import router as kpis_router
 from .notices import router as notices_router
@@ -22,6 +23,7 @@ api.add_router("/", reports_router)
 api.add_router("/", supervision_router)
 api.add_router("/", accountability_router)
 api.add_router("/", screening_router)
+api.add_router("/", campaigns_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 
