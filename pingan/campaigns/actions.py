@@ -193,7 +193,7 @@ def _report(
         e = Evidence(report=report, name=name, content_type=mime, size=len(content))
         e.file.save("evidence", ContentFile(content), save=False)
         if stored is not None:
-            stored.append(e.file.name)
+            stored.append(str(e.file.name))
         e.save()
     return report
 
