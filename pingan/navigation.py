@@ -23,6 +23,7 @@ NAVIGATION = (
     ("调度通报", "reports:list", ("leader", "supervisor")),
     ("统计数据", "statistics:page", ("leader", "supervisor")),
     ("问责台账", "accountability:list", ("leader", "supervisor")),
+    ("专项整治", "campaigns:list", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
     ("排查月报", "screening:page", ("leader", "supervisor", "dispatcher", "grid_worker")),
     ("审计日志", "audit:log", ("auditor",)),
 )

@@ -31,6 +31,7 @@ urlpatterns = [
     path("reports/", include("pingan.reports.urls")),
     path("accountability/", include("pingan.accountability.urls")),
     path("cockpit/", include("pingan.cockpit.urls")),
+    path("campaigns/", include("pingan.campaigns.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -64,3 +64,9 @@ def may_report(scope: Scope, task: Task) -> bool:
     return task.unit_id in scope.units_for(*UNIT_ROLES) or (
         task.official_id is not None and task.official_id == scope.user_id
     )
+
+
+def may_reinspect(scope: Scope) -> bool:
+    """Whether to offer the re-inspection forms: the roles that may reopen a case (the case policy
+    decides for each case when the result is recorded)."""
+    return scope.has_role("dispatcher", "leader")

@@ -219,8 +219,11 @@ def tasks_of(campaign: Campaign, today: date) -> list[Any]:
         )
     )
     for t in tasks:
+        t.campaign = campaign  # with its prefetched scope: the policy reads it for every task
         t.late = is_late(t, today)
         t.late_reason = late_reason(t, today)
+        t.history = list(t.reports.all())
+        t.last_report = t.history[-1] if t.history else None
     return tasks
 
 
