@@ -322,3 +322,19 @@ def test_selectors_compute_late_from_a_given_day(county, campaign):
     t = actions.add_task(campaign, by=county.users["supervisor"], payload=task_body(county, 1))
     assert not selectors.is_late(t, TODAY)
     assert selectors.is_late(t, t.due + timedelta(days=1))
+
+
+def test_the_demo_ships_one_campaign_in_its_concentrated_phase(county, api):
+    from pingan.demo.campaigns import seed_campaigns
+
+    assert seed_campaigns(county) == 1
+    assert seed_campaigns(county) == 0  # once
+    status, data = api("leader").get(f"/campaigns/{Campaign.objects.get().pk}")
+    assert status == 200
+    assert [p["name"] for p in data["phases"] if p["current"]] == ["集中整治"]
+    late = [t for t in data["tasks"] if t["late"]]
+    assert 1 <= len(late) < len(data["tasks"])
+    assert {t["state"] for t in data["tasks"]} >= {"open", "accepted", "completed"}
+    clearance = data["clearance"]
+    assert 0 < clearance["closed"] < clearance["listed"]
+    assert data["rebound"]["failed"] == 1 and data["rebound"]["inspected"] == 2

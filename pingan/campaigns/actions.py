@@ -86,7 +86,9 @@ def _phases(data: CampaignIn, today: date) -> list[tuple[str, date, date]]:
     return phases
 
 
-def create_campaign(by: User, payload: CampaignIn | dict, *, today: date | None = None) -> Campaign:
+def create_campaign(
+    by: User, payload: CampaignIn | dict, *, today: date | None = None, now: datetime | None = None
+) -> Campaign:
     """A campaign with its phases (the four default ones when none are given) and indicators."""
     data = payload if isinstance(payload, CampaignIn) else validate(CampaignIn, payload)
     today = today or timezone.localdate()
@@ -107,7 +109,7 @@ def create_campaign(by: User, payload: CampaignIn | dict, *, today: date | None 
     with transaction.atomic():
         campaign = Campaign.objects.create(
             name=data.name, lead_unit=lead, starts_on=phases[0][1], ends_on=max(p[2] for p in phases),
-            review_share=data.review_share, created_by=by,
+            review_share=data.review_share, created_by=by, created_at=now or timezone.now(),
         )  # fmt: skip
         campaign.scope_regions.set([regions[c] for c in codes])
         campaign.units.set(units)
@@ -139,10 +141,15 @@ def _runner(by: User, campaign: Campaign, doing: str) -> None:
         raise forbidden(f"只有本专项整治的组织者（督导人员、综治中心受理分派员）可以{doing}。")
 
 
-def add_task(campaign: Campaign, *, by: User, payload: TaskIn | dict, today: date | None = None) -> Task:
+def add_task(
+    campaign: Campaign, *, by: User, payload: TaskIn | dict, today: date | None = None, now=None
+) -> Task:
+    """下达任务: the first progress report falls due `report_every_days` after today. `now` (or a `today`)
+    moves the moment of issue, as the demo and tests do."""
     data = payload if isinstance(payload, TaskIn) else validate(TaskIn, payload)
     _runner(by, campaign, "下达任务")
-    today = today or timezone.localdate()
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
     unit = _units([data.unit], "unit")[0]
     official = None
     if data.official:
@@ -156,7 +163,7 @@ def add_task(campaign: Campaign, *, by: User, payload: TaskIn | dict, today: dat
         task = Task.objects.create(
             campaign=campaign, title=data.title, unit=unit, official=official, due=data.due,
             report_every_days=every, next_report_due=today + timedelta(days=every) if every else None,
-            evidence_required=data.evidence_required, created_by=by,
+            evidence_required=data.evidence_required, created_by=by, created_at=now,
         )  # fmt: skip
         _audit(by, "campaign.task", campaign, task=task.pk, title=task.title, unit=unit.code, due=task.due,
                official=official.username if official else None, report_every_days=every,
