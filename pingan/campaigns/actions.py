@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from pingan.accounts.scope import Scope, scope_of
 from pingan.audit.changes import actor_name
 from pingan.audit.log import record
 from pingan.cases.actions import create_case, reopen_case
+from pingan.cases.clocks import LOCAL
 from pingan.cases.models import Case, Category, Status, Stream
 from pingan.cases.uploads import clean_upload
 from pingan.cases.workflow import may_take
@@ -148,7 +149,8 @@ def add_task(
     moves the moment of issue, as the demo and tests do."""
     data = payload if isinstance(payload, TaskIn) else validate(TaskIn, payload)
     _runner(by, campaign, "下达任务")
-    now = now or timezone.now()
+    if now is None:
+        now = timezone.now() if today is None else datetime.combine(today, time(9), tzinfo=LOCAL)
     today = today or timezone.localdate(now)
     unit = _units([data.unit], "unit")[0]
     official = None

@@ -271,19 +271,21 @@ def detail(user, campaign: Campaign, today: date | None = None) -> Detail:
 
 
 def timeline(d: Detail) -> dict:
-    """The chart's data: phases, then one row per unit with its tasks from issue to due; late in red."""
-    units: list[str] = []
-    items = []
-    for t in d.tasks:
-        if t.unit.name not in units:
-            units.append(t.unit.name)
+    """The chart's data: the phases on the first row, then one row per task grouped by unit ("unit｜task"
+    as its label), each bar from issue to due; late ones flagged for red."""
+    rows, labels, items = ["phases"], ["整治阶段"], []
+    for t in sorted(d.tasks, key=lambda t: (t.unit.name, t.due, t.pk)):
+        rows.append(f"task-{t.pk}")
+        labels.append(f"{t.unit.name}｜{t.title}")
+        issued = timezone.localdate(t.created_at)
         items.append({
-            "row": t.unit.name, "name": t.title, "start": str(timezone.localdate(t.created_at)),
-            "end": str(t.due), "late": t.late, "state": t.get_state_display(),
+            "row": rows[-1], "name": t.title, "start": str(min(issued, t.due)), "end": str(t.due),
+            "late": t.late, "state": t.get_state_display(),
         })  # fmt: skip
     return {
         "today": str(d.today),
-        "rows": ["整治阶段", *units],
+        "rows": rows,
+        "labels": labels,
         "phases": [{"name": p.name, "start": str(p.starts_on), "end": str(p.ends_on)} for p in d.phases],
         "tasks": items,
     }

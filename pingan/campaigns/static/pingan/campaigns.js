@@ -1,4 +1,4 @@
-// 挂图作战: the campaign's timeline (phases, then each unit's tasks from issue to due; late ones red,
+// 挂图作战: the campaign's timeline (phases, then the tasks unit by unit from issue to due; late ones red,
 // today a vertical line) and the towns coloured by 清零率, drawn with the vendored Apache ECharts from
 // <script id="campaign-data" type="application/json"> (no inline script: the CSP forbids it).
 // Tooltips are drawn in the chart (richText): ECharts' HTML tooltips carry inline styles the CSP refuses.
@@ -38,6 +38,7 @@
   }
 
   function timeline(el, spec) {
+    el.style.height = Math.max(260, 70 + spec.rows.length * 34) + "px"; // a row per task
     var chart = echarts.init(el, null, { renderer: "svg" });
     charts.push(chart);
     var phases = spec.phases.map(function (p) { return { row: spec.rows[0], name: p.name, start: p.start, end: p.end }; });
@@ -52,7 +53,7 @@
     ];
     all[0].label = { show: true, position: "inside", color: "#fff", fontSize: 11, formatter: "{b}" };
     all[0].markLine = {
-      symbol: "none", silent: true, label: { formatter: "今天" },
+      symbol: "none", silent: true, label: { formatter: "今天", position: "end" },
       lineStyle: { color: COLOURS.late, type: "dashed" }, data: [{ xAxis: day(spec.today) }],
     };
     chart.setOption({
@@ -69,7 +70,10 @@
       xAxis: { type: "time", axisLabel: { formatter: "{MM}-{dd}", fontSize: 11 } },
       yAxis: {
         type: "category", data: spec.rows, inverse: true,
-        axisLabel: { fontSize: 11, width: narrow() ? 72 : 140, overflow: "truncate" },
+        axisLabel: {
+          fontSize: 11, width: narrow() ? 90 : 220, overflow: "truncate",
+          formatter: function (value, index) { return spec.labels[index]; },
+        },
       },
       series: all,
     });
