@@ -83,16 +83,23 @@ def parse_stored(text: str) -> Source:
         return Source("", "", "数据来源已失效")
 
 
-def kpi_value(key: str, regions: list[str], first: date, last: date) -> float | int | None:
-    merged = rollups.Sums()
-    for code in regions:
-        if len(code) > 12:  # the rollups stop at villages
-            code = code[:12]
-        for found in rollups.sums(rollups.Where(region=code), first, last).values():
-            merged.flows.update(found.flows)
-            merged.stocks.update(found.stocks)
-            merged.local_disputes_closed += found.local_disputes_closed
-    return values(merged)[key]
+class Kpis:
+    """KPI figures of regions over days, read from the rollups once per (regions, days)."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple, dict] = {}
+
+    def value(self, key: str, regions: list[str], first: date, last: date) -> float | int | None:
+        wanted = (tuple(regions), first, last)
+        if wanted not in self.found:
+            merged = rollups.Sums()
+            for code in regions:
+                for found in rollups.sums(rollups.Where(region=code[:12]), first, last).values():
+                    merged.flows.update(found.flows)  # the rollups stop at villages
+                    merged.stocks.update(found.stocks)
+                    merged.local_disputes_closed += found.local_disputes_closed
+            self.found[wanted] = values(merged)
+        return self.found[wanted][key]
 
 
 def statistic_value(code: str, regions, first: date, today: date) -> Decimal | None:
@@ -119,10 +126,10 @@ def cases_value(user, query: str, regions: list[str]) -> int:
     return filter_cases(Case.objects.visible_to(user), f).filter(where).count()
 
 
-def current(user, source: Source, regions, first: date, today: date):
+def current(user, source: Source, regions, first: date, today: date, kpis: Kpis | None = None):
     """The live value of a source for the campaign's regions (Region rows) from `first` to today."""
     if source.kind == "kpi":
-        return kpi_value(source.key, [r.code for r in regions], first, max(first, today))
+        return (kpis or Kpis()).value(source.key, [r.code for r in regions], first, max(first, today))
     if source.kind == "statistic":
         return statistic_value(source.key, regions, first, today)
     if source.kind == "cases":
