@@ -24,6 +24,7 @@ NAVIGATION = (
     ("统计数据", "statistics:page", ("leader", "supervisor")),
     ("问责台账", "accountability:list", ("leader", "supervisor")),
     ("重点地区", "focusareas:page", ("leader", "supervisor")),
+    ("专项整治", "campaigns:list", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
     ("排查月报", "screening:page", ("leader", "supervisor", "dispatcher", "grid_worker")),
     (
         "隐患排查",

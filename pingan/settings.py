@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "pingan.focusareas",
     "pingan.inspections",
     "pingan.creation",
+    "pingan.campaigns",
     "pingan.cockpit",
     "pingan.api",
     "pingan.portal",

@@ -34,6 +34,7 @@ urlpatterns = [
     path("accountability/", include("pingan.accountability.urls")),
     path("focus-areas/", include("pingan.focusareas.urls")),
     path("cockpit/", include("pingan.cockpit.urls")),
+    path("campaigns/", include("pingan.campaigns.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from pingan.audit.models import AuditEntry
+from pingan.campaigns.models import Finding as CampaignFinding
 from pingan.cases.models import Case, CaseEvent, CaseSerial, Status
 from pingan.cases.sweep import sweep
 from pingan.cases.workflow import check_event
@@ -27,9 +28,10 @@ def test_seed_makes_every_state_with_legal_audited_histories(db, capsys):
     for event in CaseEvent.objects.order_by("case_id", "at", "id"):
         by_case.setdefault(event.case_id, []).append(event)
     status_of = dict(Case.objects.values_list("pk", "status"))
-    # The demo's hazard inspections opened cases of their own, one per finding (GOVERNANCE §9).
-    found = Finding.objects.count()
-    assert found > 0
+    # Cases of their own: the hazard inspections' findings (GOVERNANCE §9) and the 专项整治's 问题清单
+    # (rectification cases made by the case intake, §6).
+    found = Finding.objects.count() + CampaignFinding.objects.count()
+    assert Finding.objects.exists() and CampaignFinding.objects.exists()
     assert len(by_case) == len(status_of) == 300 + found
     steps = 0
     for case_id, events in by_case.items():
@@ -72,7 +74,8 @@ def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
 def test_a_one_town_county_seeds(db, capsys):
     call_command("seed", "--cases", "20", "--towns", "1")
     assert "20/20" in capsys.readouterr().out
-    assert Case.objects.count() == 20 + Finding.objects.count(), "the generated cases and the findings' own"
+    own = Finding.objects.count() + CampaignFinding.objects.count()
+    assert Case.objects.count() == 20 + own, "the generated cases and the findings' own"
 
 
 def test_the_demo_has_two_years_of_statistics_for_every_town(db, capsys):

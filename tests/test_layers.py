@@ -38,6 +38,7 @@ ALLOWED = {
     "focusareas": {"core", "regions", "audit", "accounts", "cases", "analytics", "statistics"},
     "inspections": {"core", "regions", "audit", "accounts", "cases", "documents"},
     "creation": {"core", "regions", "audit", "accounts", "cases", "notices", "statistics", "accountability"},
+    "campaigns": {"core", "regions", "audit", "accounts", "cases", "analytics", "assessment", "statistics"},
     "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision"},
     "api": {
         "core",
@@ -57,6 +58,7 @@ ALLOWED = {
         "focusareas",
         "inspections",
         "creation",
+        "campaigns",
     },
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
@@ -76,6 +78,7 @@ ALLOWED = {
         "focusareas",
         "inspections",
         "creation",
+        "campaigns",
         "wsgi",
     },
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},

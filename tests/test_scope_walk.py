@@ -283,6 +283,13 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "report_id": [str(secret.report_id)],
         "entry_id": [str(secret.entry_id)],
         "focus_id": [str(secret.focus_id)],
+        # 专项整治 (no campaign holds the secret case: these URLs answer an outsider 404 or refuse him)
+        "campaign_id": ["1"],
+        "task_id": ["1"],
+        "task_action": ["report_progress", "complete", "accept", "reject", "supervise"],
+        "round_id": ["1"],
+        "item_id": ["1"],
+        "evidence_id": ["1"],
         "fmt": ["json", "xml"],
         "kind": ["register", "assignment", "supervision", "agreement", "follow_up"],
         "service_request_id": [secret.number],
@@ -298,7 +305,6 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "programme_id": ["1"],
         "organisation_id": ["1"],
         "application_id": ["1"],
-        "evidence_id": ["1"],
         "step": ["submit", "review", "recognise", "award"],
     }
 

@@ -1,6 +1,7 @@
 from .accountability import router as accountability_router
 from .audit import router as audit_router
 from .base import api
+from .campaigns import router as campaigns_router
 from .cases import router as cases_router
 from .creation import router as creation_router
 from .focusareas import router as focusareas_router
@@ -28,6 +29,7 @@ api.add_router("/", screening_router)
 api.add_router("/", focusareas_router)
 api.add_router("/", inspections_router)
 api.add_router("/", creation_router)
+api.add_router("/", campaigns_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

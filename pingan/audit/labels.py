@@ -185,6 +185,21 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "专项整治",
+        {
+            "campaign.create": "创建专项整治",
+            "campaign.task": "下达整治任务",
+            "campaign.task_progress": "报告任务进展",
+            "campaign.task_complete": "报告任务完成",
+            "campaign.task_accept": "任务验收通过",
+            "campaign.task_reject": "任务验收不通过",
+            "campaign.task_supervise": "督办整治任务",
+            "campaign.finding": "登记问题清单",
+            "campaign.review": "抽取回头看",
+            "campaign.reinspect": "回头看复查",
+        },
+    ),
+    (
         "群众与系统",
         {
             "case.public_message": "群众留言",

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from pingan.core.crypto import encrypt
 from pingan.demo.accountability import seed_accountability
+from pingan.demo.campaigns import seed_campaigns
 from pingan.demo.county import County, build_county, create_role_users
 from pingan.demo.creation import seed_creation
 from pingan.demo.focusareas import seed_focus_areas, seed_incidents
@@ -47,6 +48,8 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
     entries = seed_accountability(county)
     if entries:
         out.write(f"已登记 {entries} 条问责记录（挂牌、约谈和规则提出的问责建议）。")
+    if seed_campaigns(county):
+        out.write("已建立一项专项整治（集中整治阶段），含任务、问题清单和一轮回头看。")
     returns = seed_screening(county, seed=seed)
     if returns:
         out.write(f"已生成近三个月的矛盾纠纷排查月报 {returns} 份（少数逾期或未报）。")
