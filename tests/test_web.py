@@ -345,7 +345,7 @@ def test_the_menu_follows_the_users_roles(county, web):
         "隐患排查",
         "平安创建",
     ]
-    assert menu("handler") == ["工作台", "案件台账", "督办案件", "隐患排查", "平安创建"]
+    assert menu("handler") == ["工作台", "案件台账", "督办案件", "专项整治", "隐患排查", "平安创建"]
     assert menu("grid_worker") == [
         "网格上报",
         "工作台",
