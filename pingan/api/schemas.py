@@ -420,7 +420,7 @@ class KpiBreakdown(Out):
 class ScoreItem(Out):
     name: str
     key: str = Field(
-        description="考核指标键，或 `statistic:` 加统计指标代码，或 `screening:reporting_rate`（排查按时报送率）"
+        description="考核指标键，`statistic:` 加统计指标代码，或 `screening:reporting_rate`（排查报送率）"
     )
     value: float | None = Field(description="指标值；为 null 时该项不计分，得分按计分项分值折算")
     weight: float = Field(description="分值")
