@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import invalid, not_found
-from pingan.core.validation import MAX_RECORD_ID
+from pingan.core.validation import MAX_RECORD_ID, Moment
 from pingan.regions.models import Unit, subtree_q
 
 from .models import Attachment, Case, CaseEvent, CaseRequest, Category, LeaderAssignment, Status
@@ -43,10 +43,10 @@ class CaseFilter(BaseModel):
     backlog: bool | None = None  # 积案 (GOVERNANCE §7), marked by mark_backlog or imported
     leader: Literal["me"] | None = None  # me: the cases whose 包案 leader is the reader
     q: str | None = None
-    created_after: datetime | None = None  # on reported_at (登记时间)
-    created_before: datetime | None = None
-    closed_after: datetime | None = None  # on closed_at (结案时间, also of a rejected or merged case)
-    closed_before: datetime | None = None
+    created_after: Moment | None = None  # on reported_at (登记时间)
+    created_before: Moment | None = None
+    closed_after: Moment | None = None  # on closed_at (结案时间, also of a rejected or merged case)
+    closed_before: Moment | None = None
     # Overdue for at least / for less than N days: past a running clock's due by that long (both imply
     # `overdue`), the buckets of the cockpit's overdue ageing.
     overdue_days_min: Annotated[int | None, Field(ge=0, le=MAX_OVERDUE_DAYS)] = None
