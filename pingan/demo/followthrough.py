@@ -113,7 +113,7 @@ def _agreements(dispatcher, supervisor, now, rng, spare) -> int:
         agreement = {
             "terms": TERMS[i % len(TERMS)],
             "performance_due": due,
-            "judicial_confirmation": i % 4 == 3,
+            "judicial_confirmation": done % 4 == 1,
         }
         case = a.resolve_case(
             case,
@@ -129,11 +129,11 @@ def _agreements(dispatcher, supervisor, now, rng, spare) -> int:
         kind = done % 4
         if kind == 0:
             a.record_performance(case, by=handler, state="performed", note="当事人已按协议履行", now=later)
-        elif kind == 1:
+        elif kind == 2:
             a.record_performance(
                 case, by=handler, state="partly", note=PERFORMANCE_NOTES["partly"], now=later
             )
-        elif kind == 3:
+        elif kind == 1:  # 司法确认 sought, performance not yet recorded
             applied = (checked + DAY).astimezone(LOCAL).date()
             ruled = applied + timedelta(days=12)
             ruled_yet = ruled < later.astimezone(LOCAL).date()
@@ -146,7 +146,7 @@ def _agreements(dispatcher, supervisor, now, rng, spare) -> int:
                 result_on=ruled if ruled_yet else None,
                 now=later,
             )
-        done += 1  # kind 2: pending, reminded by the sweep when its deadline comes or has passed
+        done += 1  # kind 3: pending, reminded by the sweep when its deadline comes or has passed
     return done
 
 
