@@ -134,7 +134,7 @@ def _agreements(dispatcher, supervisor, now, rng, spare) -> int:
                 case, by=handler, state="partly", note=PERFORMANCE_NOTES["partly"], now=later
             )
         elif kind == 1:  # 司法确认 sought, performance not yet recorded
-            applied = (checked + DAY).astimezone(LOCAL).date()
+            applied = min(checked + DAY, later).astimezone(LOCAL).date()
             ruled = applied + timedelta(days=12)
             ruled_yet = ruled < later.astimezone(LOCAL).date()
             a.record_judicial_confirmation(
