@@ -373,6 +373,8 @@ PINGAN_WORK_HOURS = os.environ.get("PINGAN_WORK_HOURS", "08:30-12:00,14:00-17:30
 PINGAN_ESCALATION_HOURS = float(os.environ.get("PINGAN_ESCALATION_HOURS", "24"))
 # 挂牌督办 of a major hazard, listed by the system on acceptance: days between progress reports.
 PINGAN_LISTED_REPORT_DAYS = int(os.environ.get("PINGAN_LISTED_REPORT_DAYS", "7"))
+# 调解协议: the handler is reminded this many days before the performance deadline (and once it passes).
+PINGAN_PERFORMANCE_REMIND_DAYS = int(os.environ.get("PINGAN_PERFORMANCE_REMIND_DAYS", "3"))
 
 LOGGING = {
     "version": 1,

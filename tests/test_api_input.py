@@ -125,3 +125,12 @@ def test_replay_rebuilds_the_response_if_it_was_never_stored(county, api):
     status, again = d.post("/cases", case_body(county), **{"Idempotency-Key": "k-3"})
     assert status == 201 and again["number"] == first["number"]
     assert Case.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00.0+01:03", "0001-01-01T00:00:00", "9999-12-31T23:30:00"]
+)
+def test_a_ledger_date_no_database_can_hold_is_400_not_500(county, api, value):
+    """Found by the fuzzer: the year 1 at +01:03 is the year 0 in UTC, which overflowed in the driver."""
+    status, body = api("dispatcher").get("/cases", closed_after=value)
+    assert status == 400 and body["error"]["fields"] == {"closed_after": "时间超出范围"}

@@ -154,7 +154,7 @@ def test_list_api_gives_a_total_on_request_and_filters_by_channel_and_backlog(co
     assert "total" not in d.get("/cases")[1]
     assert d.get("/cases", with_total="true", channel="hotline")[1]["total"] == 5
     assert d.get("/cases", with_total="true", channel="portal")[1]["total"] == 0
-    assert d.get("/cases", with_total="true", backlog="true")[1]["total"] == 4
+    assert d.get("/cases", with_total="true", open="true")[1]["total"] == 4
     assert d.get("/cases", with_total="true", supervised="listed")[1]["total"] == 2
     assert d.get("/cases", with_total="true", supervised="routine")[1]["total"] == 1
     status, body = d.get("/cases", supervised="sometimes")

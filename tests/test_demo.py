@@ -163,3 +163,27 @@ def test_the_demo_supervises_open_cases_with_reports_and_marks_of_missed_ones(db
         assert s.issued_at > now - timedelta(days=60) or s.case.status not in OPEN_STATUSES
     assert CaseEvent.objects.filter(action="report_progress", data__on_time=True).exists()
     assert sweep()["progress_late"] == 0  # the demo left nothing unmarked
+
+
+def test_the_demo_has_baoan_backlog_and_mediation_agreements_followed_through(db):
+    """包案 with late steps on the leader's desk, 积案 some of them closed (积案化解率 has a figure this
+    month), and agreements with 履行情况 recorded, pending and 司法确认 sought."""
+    from pingan.assessment.selectors import kpis
+    from pingan.cases.clocks import LOCAL
+    from pingan.cases.models import Agreement
+    from pingan.cases.selectors import leader_desk
+    from pingan.core.periods import period_of
+
+    call_command("seed", "--cases", "600", "--towns", "2", stdout=StringIO())
+    leader = Case.objects.filter(responsible_leader__isnull=False).first().responsible_leader
+    today = timezone.now().astimezone(LOCAL).date()
+    desk = leader_desk(leader, today)
+    assert len(desk) >= 3 and any(r["late"] for r in desk)
+    assert Case.objects.filter(responsible_leader=leader, leader_signed_off_at__isnull=False).exists()
+    assert Case.objects.filter(backlog=True, status__in=("dispatched", "in_progress")).count() >= 3
+    assert Case.objects.filter(backlog=True, status="closed").exists()
+    month = period_of("month", today).key
+    assert kpis(leader, period=month)["values"]["backlog_resolution_rate"] is not None
+    states = set(Agreement.objects.values_list("performance", flat=True))
+    assert {"performed", "partly", ""} <= states
+    assert Agreement.objects.filter(confirmation_applied_on__isnull=False).exists()

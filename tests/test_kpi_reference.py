@@ -68,7 +68,17 @@ def lives(case, events, codes):
             st["late"], st["outcome"] = bool(e.due and e.at > e.due), d.get("outcome")
         if e.action == "supervise":
             st["sup"] = bool(d.get("level"))
+        if e.action == "mark_backlog":
+            st["backlog"] = True
         yield e, before, dict(st)
+
+
+OPEN = ("reported", "accepted", "dispatched", "in_progress", "suspended", "resolved")
+
+
+def open_backlog(state) -> bool:
+    """积案 still open: what 积案化解率 counts at a period's start and as it enters one."""
+    return bool(state and state["backlog"] and state["status"] in OPEN)
 
 
 def histories():
@@ -102,6 +112,11 @@ def scan(cases, where, first, last) -> Sums:
     for case, events, life, codes in cases:
         before_end = list(lives(case, [e for e in events if e.at < end], codes))
         standing = before_end[-1][2] if before_end else None
+        before_start = [s for e, _, s in before_end if e.at < start]
+        if open_backlog(before_start[-1] if before_start else None):
+            at_start = before_start[-1]
+            if inside(at_start["unit"]):
+                out.stocks[("backlog", at_start["sup"])] += 1
         for e, b, a in life:
             if not (start <= e.at < end):
                 continue
@@ -129,6 +144,11 @@ def scan(cases, where, first, last) -> Sums:
             satisfaction = e.data.get("satisfaction") if e.action == "follow_up" else None
             if satisfaction:
                 names = ["rated"] + (["satisfied"] if satisfaction != "dissatisfied" else [])
+            if open_backlog(a) and not open_backlog(b):
+                names = [*names, "backlog_entered"]
+            closing = e.action in ("check_pass", "answer")
+            if closing and open_backlog(b) and not open_backlog(a) and inside(b["unit"]):
+                out.flows[("backlog_closed", case.stream, b["sup"])] += 1
             if inside(unit):
                 for name in names:
                     out.flows[(name, *k)] += 1

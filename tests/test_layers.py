@@ -18,7 +18,7 @@ ALLOWED = {
     "exports": {"core", "regions", "audit", "accounts", "cases"},
     "statistics": {"core", "regions", "audit", "accounts"},
     "analytics": {"core", "regions", "audit", "accounts", "cases"},
-    "assessment": {"core", "regions", "audit", "accounts", "cases", "analytics", "statistics"},
+    "assessment": {"core", "regions", "audit", "accounts", "cases", "analytics", "statistics", "screening"},
     "supervision": {"core", "regions", "audit", "accounts", "cases"},
     "documents": {"core", "regions", "audit", "accounts", "cases", "supervision"},
     "reports": {

@@ -209,3 +209,49 @@ def test_the_demo_files_three_months_with_some_late_or_missing(county, api):
     assert all(not r.zero_report and r.disputes == 1 for r in with_case)
     assert seed_screening(county, seed=3) == 0  # once only
     assert AuditEntry.objects.filter(action="screening.file").count() == made
+
+
+def test_a_scoring_item_reads_the_reporting_rate_of_each_town(county, api):
+    """`screening:reporting_rate` in a town scheme (GOVERNANCE §9): 100 points at 100 %, none at 50 %."""
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    from pingan.assessment.models import Deduction, Item, Scheme
+    from pingan.assessment.ranking import ranking
+
+    scheme = Scheme.objects.create(code="pc", name="排查", level="town", effective_from=date(2026, 1, 1))
+    item = Item(
+        scheme=scheme, name="排查按时报送率", screening="reporting_rate", weight=100, floor=0.5, target=1
+    )
+    item.full_clean()
+    item.save()
+    assert item.key == "screening:reporting_rate"
+    with pytest.raises(ValidationError):  # one source only
+        Item(
+            scheme=scheme,
+            name="x",
+            kpi="closed_rate",
+            screening="reporting_rate",
+            weight=1,
+            floor=0,
+            target=1,
+        ).full_clean()
+    with pytest.raises(ValidationError):  # a rate is no count to deduct per
+        Deduction(scheme=scheme, name="x", screening="reporting_rate", per=1, cap=5).full_clean()
+    a, b, c = county.towns
+    with on("2026-11-02 09:00"):
+        for region in (a, *county.villages[a.code]):  # town A and both its villages on time: 3 ÷ 3
+            file(api, region, zero_report=True)
+        file(api, b, zero_report=True)  # town B alone: 1 ÷ 3
+    with on("2026-11-20 09:00"):
+        file(api, village(county, 1, 0), zero_report=True)  # late: not counted as on time
+        rows = {r["code"]: r for r in ranking("town", OCTOBER)["rows"]}
+        quarter = {r["code"]: r for r in ranking("town", parse_period("2026-Q4"))["rows"]}
+    # A: 100 % → 100 points. B: 33.3 % is below the floor → 0. C: nothing filed → 0 % → 0.
+    assert rows[a.code]["items"][0]["value"] == 1.0 and rows[a.code]["score"] == 100.0
+    assert rows[b.code]["items"][0]["value"] == 0.3333 and rows[b.code]["score"] == 0.0
+    assert rows[c.code]["items"][0]["value"] == 0.0
+    # The quarter Q4 holds October (due) and November, December (not yet due): October's figures.
+    assert quarter[a.code]["items"][0]["value"] == 1.0
+    assert ranking("town", parse_period("2026-W44"))["rows"][0]["items"][0]["value"] is None  # no week

@@ -28,12 +28,15 @@ def _overdue_case(county, api, hours_overdue):
     return number
 
 
+NO_REMINDERS = {"performance_due_soon": 0, "performance_late": 0, "leader_digest": 0}
+
+
 @override_settings(PINGAN_ESCALATION_HOURS=24)
 def test_sweep_escalates_one_level_per_interval_and_only_once(county, api):
     fresh = _overdue_case(county, api, hours_overdue=1)
     stale = _overdue_case(county, api, hours_overdue=50)  # past two intervals: level 3
     totals = sweep()
-    assert totals == {"marked": 2, "escalations": 4, "progress_late": 0, **NOTHING_CREATED}
+    assert totals == {"marked": 2, "escalations": 4, "progress_late": 0, **NOTHING_CREATED, **NO_REMINDERS}
     assert Case.objects.get(number=fresh).escalation_level == 1
     assert Case.objects.get(number=stale).escalation_level == 3
     levels = list(
@@ -41,7 +44,7 @@ def test_sweep_escalates_one_level_per_interval_and_only_once(county, api):
     )
     assert levels == [1, 2, 3]
     assert CaseEvent.objects.filter(action="escalate").count() == 4
-    assert sweep() == {"marked": 0, "escalations": 0, "progress_late": 0, **NOTHING_CREATED}
+    assert sweep() == {"marked": 0, "escalations": 0, "progress_late": 0, **NOTHING_CREATED, **NO_REMINDERS}
     assert Escalation.objects.count() == 4
     # A day later the fresh case climbs one more level, and only that.
     assert sweep(now=timezone.now() + timedelta(hours=24))["escalations"] == 2  # fresh → 2, stale → 4
@@ -50,7 +53,7 @@ def test_sweep_escalates_one_level_per_interval_and_only_once(county, api):
 
 def test_sweep_leaves_cases_on_time_alone(county, api):
     api("dispatcher").post("/cases", case_body(county))
-    assert sweep() == {"marked": 0, "escalations": 0, "progress_late": 0, **NOTHING_CREATED}
+    assert sweep() == {"marked": 0, "escalations": 0, "progress_late": 0, **NOTHING_CREATED, **NO_REMINDERS}
 
 
 def test_acting_on_a_case_clears_its_escalation(county, api):
@@ -97,7 +100,7 @@ def test_a_dispatched_case_past_its_resolve_time_is_swept_as_the_filter_says(cou
         sign_due=now + timedelta(hours=2), resolve_due=now - timedelta(hours=1)
     )
     assert [c["number"] for c in d.get("/cases", overdue="true")[1]["items"]] == [number]
-    assert sweep() == {"marked": 1, "escalations": 1, "progress_late": 0, **NOTHING_CREATED}
+    assert sweep() == {"marked": 1, "escalations": 1, "progress_late": 0, **NOTHING_CREATED, **NO_REMINDERS}
     [mark] = CaseEvent.objects.filter(case__number=number, action="overdue")
     assert mark.data["step"] == "resolve" and mark.audit is not None
     assert Escalation.objects.get(case__number=number).step == "resolve"

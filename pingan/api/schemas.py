@@ -156,10 +156,24 @@ class FollowUpOut(Out):
     by_public: bool
 
 
+class JudicialConfirmationOut(Out):
+    applied_on: date
+    court: str
+    result: str = Field(description="confirmed 确认有效 / rejected 驳回申请 / withdrawn 撤回申请；空为审查中")
+    result_label: str
+    result_on: date | None
+
+
 class AgreementOut(Out):
     terms: str
+    signed_at: datetime
     performance_due: date | None
-    judicial_confirmation: bool
+    judicial_confirmation: bool = Field(description="当事人申请了司法确认")
+    performance: str = Field(description="履行情况：performed / partly / not；空为尚未登记")
+    performance_label: str
+    performance_note: str
+    performance_recorded_at: datetime | None
+    confirmation: JudicialConfirmationOut | None = Field(description="司法确认记录")
 
 
 class CaseMessageOut(Out):
@@ -405,7 +419,9 @@ class KpiBreakdown(Out):
 
 class ScoreItem(Out):
     name: str
-    key: str = Field(description="考核指标键，或 `statistic:` 加统计指标代码")
+    key: str = Field(
+        description="考核指标键，`statistic:` 加统计指标代码，或 `screening:reporting_rate`（排查报送率）"
+    )
     value: float | None = Field(description="指标值；为 null 时该项不计分，得分按计分项分值折算")
     weight: float = Field(description="分值")
     points: float | None = Field(description="得分")

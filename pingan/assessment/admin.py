@@ -10,7 +10,7 @@ from .models import Deduction, Item, Scheme, Veto
 
 class ItemInline(admin.TabularInline):
     model = Item
-    fields = ["order", "name", "kpi", "indicator", "weight", "direction", "floor", "target"]
+    fields = ["order", "name", "kpi", "indicator", "screening", "weight", "direction", "floor", "target"]
     extra = 0
 
 
@@ -22,7 +22,7 @@ class DeductionInline(admin.TabularInline):
 
 class VetoInline(admin.TabularInline):
     model = Veto
-    fields = ["order", "name", "kpi", "indicator", "comparison", "threshold"]
+    fields = ["order", "name", "kpi", "indicator", "screening", "comparison", "threshold"]
     extra = 0
 
 

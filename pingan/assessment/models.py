@@ -8,6 +8,9 @@ from django.db.models import Q
 
 from .kpis import KEYS, LABELS, is_rate
 
+# Figures of the 排查月报 a rule may read (`screening:<key>`): a share, like the KPI rates.
+SCREENING_SOURCES = {"reporting_rate": "矛盾纠纷排查按时报送率"}
+
 
 class Scheme(models.Model):
     class Level(models.TextChoices):
@@ -62,6 +65,9 @@ class Source(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    screening = models.CharField(
+        "排查指标", max_length=32, blank=True, choices=[(k, v) for k, v in SCREENING_SOURCES.items()]
+    )
     order = models.PositiveSmallIntegerField("排序", default=0)
 
     class Meta:
@@ -73,12 +79,17 @@ class Source(models.Model):
 
     @property
     def key(self) -> str:
-        """The KPI key, or `statistic:` and the indicator code (an indicator may share a KPI's name)."""
-        return self.kpi or (f"statistic:{self.indicator.code}" if self.indicator else "")
+        """The KPI key, `statistic:` and the indicator code (an indicator may share a KPI's name), or
+        `screening:` and a figure of the 排查月报 (GOVERNANCE §9)."""
+        if self.kpi:
+            return self.kpi
+        if self.indicator:
+            return f"statistic:{self.indicator.code}"
+        return f"screening:{self.screening}" if self.screening else ""
 
     def clean(self) -> None:
-        if bool(self.kpi) == (self.indicator_id is not None):
-            raise ValidationError({"kpi": "考核指标和统计指标应选且只选其一。"})
+        if [bool(self.kpi), self.indicator_id is not None, bool(self.screening)].count(True) != 1:
+            raise ValidationError({"kpi": "考核指标、统计指标和排查指标应选且只选其一。"})
 
 
 class Item(Source):
@@ -129,7 +140,7 @@ class Deduction(Source):
 
     def clean(self) -> None:
         super().clean()
-        if self.kpi and is_rate(self.kpi):
+        if (self.kpi and is_rate(self.kpi)) or self.screening:
             raise ValidationError({"kpi": "扣分项按件（起）数计算，请选择件数类指标（如超期件数）。"})
         for field in ("per", "cap"):
             value = getattr(self, field)

@@ -1,7 +1,8 @@
 """Rankings of a county's towns or departments by a scoring scheme (GOVERNANCE §3), for the system: the
 API (narrowed to what the caller may see), the reports and the accountability rule `ranking_last` read
-this. Figures come from the KPI engine (rollups, grouped by town or by unit) and from the imported
-statistics, one query per indicator; no case is read.
+this. Figures come from the KPI engine (rollups, grouped by town or by unit), from the imported
+statistics, one query per indicator, and from the 排查月报 (`screening:reporting_rate`, towns only, a
+few queries per town and month); no case is read.
 
 - Towns: the towns (街道) of the county. Departments (level `unit`): the active units seated in the county
   itself (县直部门), each judged on the cases it leads (a town's 综治中心 or 司法所 is the town's).
@@ -20,6 +21,7 @@ from pingan.analytics import selectors as rollups
 from pingan.core.errors import DomainError
 from pingan.core.periods import Period
 from pingan.regions.models import Region, Unit
+from pingan.screening.selectors import period_reporting_rate
 from pingan.statistics.selectors import values_by_subject
 
 from .kpis import period_out, values
@@ -86,6 +88,9 @@ def scored(scheme: Scheme, county: Region, period: Period) -> list[dict]:
         f"statistic:{indicator.code}": values_by_subject(indicator, period, scheme.level, keys)
         for indicator in indicators.values()
     }
+    screened = {r.key for r in (*items, *deductions, *vetoes) if r.screening}
+    if "screening:reporting_rate" in screened:
+        statistics["screening:reporting_rate"] = reporting_rates(scheme.level, period, keys)
     rows: list[dict[str, Any]] = []
     for member in subjects:
         kpis = values(found.get(member.key) or rollups.Sums())
@@ -100,6 +105,14 @@ def scored(scheme: Scheme, county: Region, period: Period) -> list[dict]:
     for row, rank in zip(rows, ranks, strict=True):
         row["rank"] = rank
     return rows
+
+
+def reporting_rates(level: str, period: Period, keys: list) -> dict:
+    """排查按时报送率 of each town's subtree (the town's own return and its villages'), over the months of
+    the period. Departments file no returns: they have no such figure (the item is left out)."""
+    if level != "town":
+        return {}
+    return {code: period_reporting_rate(code, period).rate for code in keys}
 
 
 def default_county() -> Region | None:

@@ -70,6 +70,8 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "case.complete_plan_step": "完成包案工作步骤",
             "case.leader_sign_off": "包案领导签字销号",
             "case.mark_backlog": "标记积案",
+            "case.record_performance": "登记调解协议履行情况",
+            "case.record_judicial_confirmation": "登记司法确认",
         },
     ),
     (
@@ -207,6 +209,8 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "case.overdue": "标记超期",
             "case.escalate": "超期升级",
             "case.progress_late": "督办进展逾期未报",
+            "case.performance_due_soon": "调解协议履行期限将到提醒",
+            "case.performance_late": "调解协议履行期限已过提醒",
             "case.purge": "到期清除个人信息",
             "sweep": "超期巡检",
             "purge": "到期清除（批次）",

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pingan.core.pii import id_number_is_valid, phone_is_valid
 from pingan.core.validation import RecordId
 
-from .models import Case, FollowUp, Party, Stream, WorkRecord
+from .models import Agreement, Case, FollowUp, Party, Stream, WorkRecord
 
 
 def _phone(value: str) -> str:
@@ -249,3 +249,21 @@ class BacklogImportIn(Strict):
     ]
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     note: Note = ""
+
+
+class PerformanceIn(ActionIn):
+    state: Agreement.Performance = Field(
+        description="履行情况：performed 已履行 / partly 部分履行 / not 未履行"
+    )
+    note: Note = ""
+
+
+class JudicialConfirmationIn(ActionIn):
+    applied_on: date = Field(description="申请司法确认的日期")
+    court: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description="受理申请的人民法院"
+    )
+    result: Agreement.Confirmation | None = Field(
+        None, description="结果：confirmed 确认有效 / rejected 驳回申请 / withdrawn 撤回申请；不填为审查中"
+    )
+    result_on: date | None = Field(None, description="结果日期（有结果时必填）")

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal, NoReturn, TypeVar
 
 from django.db.models import BooleanField, F, Prefetch, Q, QuerySet, Value, When
@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import invalid, not_found
-from pingan.core.validation import MAX_RECORD_ID
+from pingan.core.validation import MAX_RECORD_ID, Moment
 from pingan.regions.models import Unit, subtree_q
 
-from .models import Attachment, Case, CaseEvent, CaseRequest, Category
+from .models import Attachment, Case, CaseEvent, CaseRequest, Category, LeaderAssignment, Status
 from .models.case import CASE_FIELDS, OPEN_STATUSES, due_soon_q, overdue_q
 from .tips import note_refused
 from .workflow import TRANSITIONS
@@ -39,12 +39,14 @@ class CaseFilter(BaseModel):
     channel: str | None = None
     # true: any 督办; listed: 挂牌督办; routine: 督办 but not listed; false: not supervised
     supervised: Literal["true", "false", "routine", "listed"] | None = None
-    backlog: bool | None = None  # still open (not finished), whatever the state
+    open: bool | None = None  # still open (not finished), whatever the state
+    backlog: bool | None = None  # 积案 (GOVERNANCE §7), marked by mark_backlog or imported
+    leader: Literal["me"] | None = None  # me: the cases whose 包案 leader is the reader
     q: str | None = None
-    created_after: datetime | None = None  # on reported_at (登记时间)
-    created_before: datetime | None = None
-    closed_after: datetime | None = None  # on closed_at (结案时间, also of a rejected or merged case)
-    closed_before: datetime | None = None
+    created_after: Moment | None = None  # on reported_at (登记时间)
+    created_before: Moment | None = None
+    closed_after: Moment | None = None  # on closed_at (结案时间, also of a rejected or merged case)
+    closed_before: Moment | None = None
     # Overdue for at least / for less than N days: past a running clock's due by that long (both imply
     # `overdue`), the buckets of the cockpit's overdue ageing.
     overdue_days_min: Annotated[int | None, Field(ge=0, le=MAX_OVERDUE_DAYS)] = None
@@ -60,7 +62,8 @@ def _category_subtree_ids(code: str) -> list[int]:
     return ids
 
 
-def filter_cases(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
+def filter_cases(qs: QuerySet[Case], f: CaseFilter, user=None) -> QuerySet[Case]:
+    """`user` is the reader, for the filters about him (`leader=me`)."""
     if f.stream:
         qs = qs.filter(stream=f.stream)
     if f.status:
@@ -88,8 +91,12 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter) -> QuerySet[Case]:
         qs = qs.filter(supervision_level="")
     elif f.supervised:
         qs = qs.filter(supervision_level=f.supervised)
+    if f.open is not None:
+        qs = qs.filter(status__in=OPEN_STATUSES) if f.open else qs.exclude(status__in=OPEN_STATUSES)
     if f.backlog is not None:
-        qs = qs.filter(status__in=OPEN_STATUSES) if f.backlog else qs.exclude(status__in=OPEN_STATUSES)
+        qs = qs.filter(backlog=f.backlog)
+    if f.leader == "me":
+        qs = qs.filter(responsible_leader=user) if user is not None else qs.none()
     if f.q:
         text = f.q.strip()[:100]
         qs = qs.filter(Q(number=text) | Q(title__icontains=text) | Q(description__icontains=text))
@@ -192,7 +199,7 @@ def case_page(
         raise invalid({"limit": f"每页条数应在 1 到 {MAX_LIMIT} 之间"})
     if sort not in SORTS:
         raise invalid({"sort": "不支持的排序方式"})
-    qs = _ordered_after(filter_cases(Case.objects.visible_to(user), f), sort, cursor)
+    qs = _ordered_after(filter_cases(Case.objects.visible_to(user), f, user), sort, cursor)
     rows = list(with_overdue(qs).values(*LEDGER_FIELDS)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
@@ -213,7 +220,7 @@ def case_page(
 
 def case_count(user, f: CaseFilter) -> int:
     """The total of a filtered ledger (`with_total`): the number its desk tile shows."""
-    return filter_cases(Case.objects.visible_to(user), f).count()
+    return filter_cases(Case.objects.visible_to(user), f, user).count()
 
 
 def find_case(user, number: str) -> Case:
@@ -317,3 +324,39 @@ def petitions_reaching_county(town: str, start: datetime, end: datetime) -> dict
         if len(code) >= 12:
             counts[code[:12]] = counts.get(code[:12], 0) + 1
     return counts
+
+
+STEP_STATES = {"done": "已完成", "due": "待完成", "late": "已逾期"}
+
+
+def leader_desk(user, today: date) -> list[dict]:
+    """The 包案 leader's cases not yet signed off (GOVERNANCE §7), oldest assignment first, each with its
+    plan steps' state: done, due (not yet done, its day not passed) or late. Three queries, however many
+    cases: what the desk shows and the weekly digest tells."""
+    assignments = (
+        LeaderAssignment.objects.filter(
+            leader=user,
+            ended_at__isnull=True,
+            signed_off_at__isnull=True,
+            case__in=Case.objects.visible_to(user),
+        )
+        .select_related("case")
+        .prefetch_related("steps", "team_units")
+        .order_by("assigned_at", "pk")
+    )
+    rows = []
+    for a in assignments:
+        steps = []
+        for s in a.steps.all():
+            state = "done" if s.done_at else ("late" if s.due < today else "due")
+            steps.append({"step": s, "state": state, "label": STEP_STATES[state]})
+        rows.append(
+            {
+                "case": a.case,
+                "team": list(a.team_units.all()),
+                "steps": steps,
+                "late": sum(1 for s in steps if s["state"] == "late"),
+                "awaits_sign_off": a.case.status in (Status.RESOLVED, Status.CLOSED),
+            }
+        )
+    return rows

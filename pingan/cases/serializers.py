@@ -7,7 +7,7 @@ from pingan.accounts.names import display_name, display_names
 from pingan.accounts.scope import Scope
 from pingan.core.pii import mask
 
-from .models import Case, CaseEvent, Status, Stream
+from .models import Agreement, Case, CaseEvent, Status, Stream
 from .selectors import LEDGER_FIELDS
 from .workflow import EVENT_LABELS, allowed_actions
 
@@ -205,15 +205,7 @@ def case_out(case: Case, scope: Scope) -> dict[str, Any]:
                 }
                 for f in case.follow_ups.all()
             ],
-            "agreement": (
-                {
-                    "terms": agreement.terms,
-                    "performance_due": agreement.performance_due,
-                    "judicial_confirmation": agreement.judicial_confirmation,
-                }
-                if agreement
-                else None
-            ),
+            "agreement": agreement_out(agreement) if agreement else None,
             "has_receipt": case.has_receipt,
             "purged_at": case.purged_at,
             "public_messages": _public_messages(case),
@@ -288,4 +280,30 @@ def event_out(event: CaseEvent, actor_name: str) -> dict[str, Any]:
         "from_status": event.from_status,
         "to_status": event.to_status,
         "data": event.data,
+    }
+
+
+def agreement_out(a: Agreement) -> dict:
+    """A 调解协议 with its 履行情况 and 司法确认 record (GOVERNANCE §11)."""
+    applied = a.confirmation_applied_on
+    return {
+        "terms": a.terms,
+        "signed_at": a.signed_at,
+        "performance_due": a.performance_due,
+        "judicial_confirmation": a.judicial_confirmation,
+        "performance": a.performance,
+        "performance_label": a.get_performance_display() if a.performance else "尚未登记",
+        "performance_note": a.performance_note,
+        "performance_recorded_at": a.performance_recorded_at,
+        "confirmation": (
+            {
+                "applied_on": applied,
+                "court": a.confirmation_court,
+                "result": a.confirmation_result,
+                "result_label": a.get_confirmation_result_display() if a.confirmation_result else "审查中",
+                "result_on": a.confirmation_result_on,
+            }
+            if applied
+            else None
+        ),
     }

@@ -5,6 +5,8 @@ function of how long it has been overdue, and each (case, step, due, level) is w
 Each mark and each escalation is an event (written by the event writer's bulk form, with its audit
 entry); escalation notices follow from the events.
 
+The sweep also reminds handlers of mediation agreements' performance deadlines (reminders.py).
+
 Apps above cases join the sweep through `sweeping` (pingan.supervision marks missed 督办 progress
 reports): each receiver takes `now` and returns its counts, which the sweep adds to its own.
 """
@@ -24,6 +26,7 @@ from pingan.audit.log import record
 from . import events
 from .models import Case, Escalation
 from .models.case import CLOCKS
+from .reminders import remind_performance
 
 MAX_LEVEL = 4
 CHUNK = 2000
@@ -54,6 +57,7 @@ def sweep(now: datetime | None = None, progress: Callable[[str], None] | None = 
                 totals["escalations"] += written
                 if progress:
                     progress(f"{step}: 已升级 {totals['escalations']} 件次")
+    totals.update(remind_performance(now))
     for _receiver, counts in sweeping.send(sender=Case, now=now):
         if isinstance(counts, dict):
             totals.update(counts)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import desk, detail, grid, imports, intake, ledger
+from .views import backlog, desk, detail, grid, imports, intake, ledger
 
 app_name = "cases"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", intake.new_case, name="new"),
     path("import/", imports.import_page, name="import"),
     path("import/template.xlsx", imports.import_template, name="import_template"),
+    path("backlog/import/", backlog.backlog_import, name="backlog_import"),
     path("regions/", intake.region_options, name="region_options"),
     path("similar/", intake.similar_cases, name="similar"),
     path("inbox/", desk.inbox, name="inbox"),

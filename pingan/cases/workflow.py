@@ -6,11 +6,14 @@ question (pingan.accounts.policy).
 """
 
 from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
 
 from pingan.accounts import policy
 from pingan.accounts.scope import Scope
 
-from .models import Case, Status, Stream
+from .models import Agreement, Case, Status, Stream
 from .models.case import OPEN_STATUSES
 
 S = Status
@@ -30,6 +33,8 @@ class Transition:
 ENDED_WITH_REPORTER = (S.CLOSED, S.REJECTED, S.WITHDRAWN, S.MERGED)
 # While the lead unit works on a case it owes progress reports on a 督办; the sweep marks missed ones.
 REPORTING_STATUSES = (S.DISPATCHED, S.IN_PROGRESS, S.SUSPENDED)
+# Where a case may hold a signed 调解协议 that is being carried out.
+AGREED = (S.RESOLVED, S.CLOSED, S.ARCHIVED)
 TRANSITIONS: dict[str, Transition] = {
     "update": Transition("修改登记信息", (S.REPORTED, S.ACCEPTED), ("dispatcher",)),
     "accept": Transition("受理", (S.REPORTED,), ("dispatcher",), (S.ACCEPTED,)),
@@ -67,6 +72,10 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     "leader_sign_off": Transition("包案领导签字销号", (S.RESOLVED, S.CLOSED), ("leader",)),
     "mark_backlog": Transition("标记积案", OPEN_STATUSES, ("dispatcher", "supervisor")),
+    # 调解协议 follow-through (GOVERNANCE §11): from the resolution on, also once archived (the deadline
+    # may pass after the case is archived; what the parties then did is still recorded).
+    "record_performance": Transition("登记履行情况", AGREED, ("handler", "dispatcher")),
+    "record_judicial_confirmation": Transition("登记司法确认", AGREED, ("handler", "dispatcher")),
     "reply": Transition("答复群众", (*OPEN_STATUSES, *ENDED_WITH_REPORTER), ("dispatcher", "handler")),
     "exclude": Transition("设置回避", OPEN_STATUSES, ("dispatcher", "custodian")),
 }
@@ -85,6 +94,8 @@ SYSTEM_EVENTS: dict[str, Transition] = {
     "public_message": Transition("群众留言", ANY, ()),
     "public_feedback": Transition("群众评价", (S.RESOLVED, S.CLOSED, S.ARCHIVED, S.REJECTED), ()),
     "purge": Transition("到期清除个人信息", ANY, ()),
+    "performance_due_soon": Transition("调解协议履行期限将到", AGREED, ()),
+    "performance_late": Transition("调解协议履行期限已过未登记履行情况", AGREED, ()),
 }
 EVENTS = {**TRANSITIONS, **SYSTEM_EVENTS}
 EVENT_LABELS = {name: t.label for name, t in EVENTS.items()}
@@ -122,6 +133,17 @@ def awaits_sign_off(case: Case) -> bool:
     return case.responsible_leader_id is not None and case.leader_signed_off_at is None
 
 
+def agreement_of(case: Case) -> Agreement | None:
+    return getattr(case, "agreement", None)
+
+
+def awaits_performance(case: Case, today: date | None = None) -> bool:
+    """A 调解协议 whose deadline has not passed and whose 履行情况 is not recorded: it may not be archived
+    yet (GOVERNANCE §11: the archive would hide a deadline nobody followed)."""
+    a = agreement_of(case)
+    return a is not None and a.performance_pending_on(today or timezone.localdate())
+
+
 # Requests come in pairs: one may be asked while none is pending, and decided while one is.
 REQUEST_KINDS = ("return", "extension", "suspension")
 
@@ -146,7 +168,9 @@ def is_legal(case: Case, action: str) -> bool:
         return False
     if action in OWN_LEADER_ACTIONS and not awaits_sign_off(case):
         return False
-    if action == "archive" and awaits_sign_off(case):
+    if action == "archive" and (awaits_sign_off(case) or awaits_performance(case)):
+        return False
+    if action in ("record_performance", "record_judicial_confirmation") and agreement_of(case) is None:
         return False
     if action == "mark_backlog" and case.backlog:
         return False

@@ -87,7 +87,7 @@ def ledger_link(**params) -> str:
 
 def _ledger(user, params: dict) -> QuerySet[Case]:
     """The user's ledger under `params`, as the ledger page parses them from the link."""
-    return filter_cases(Case.objects.visible_to(user), ledger_filter(QueryDict(_query(params))))
+    return filter_cases(Case.objects.visible_to(user), ledger_filter(QueryDict(_query(params))), user)
 
 
 def _count(user, **params) -> Figure:

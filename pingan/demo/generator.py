@@ -41,6 +41,7 @@ from pingan.supervision.models import Supervision
 
 from . import texts
 from .county import COUNTY_CODE, ROLE_USERS, County, town_centre
+from .followthrough import seed_follow_through
 from .history import History, choose_end, pick
 from .supervision import seed_supervision
 
@@ -483,6 +484,8 @@ def generate_cases(
         done += len(lives)
         if progress:
             progress(done, n)
+    # 包案 plans need a past: played before 督办 adds its recent progress reports.
+    seed_follow_through(ctx.users, now, rng)
     seed_supervision(ctx.users, now, rng)
     return done
 

@@ -155,7 +155,7 @@ def agreement(case: Case, data: dict) -> dict:
     a = getattr(case, "agreement", None)
     if a is None:
         raise not_found("该案件没有调解协议。")
-    confirmation = "当事人已申请司法确认。" if a.judicial_confirmation else "当事人未申请司法确认。"
+    agreed = data["agreement"]
     return {
         "title": "调解协议书",
         "parts": [
@@ -168,8 +168,10 @@ def agreement(case: Case, data: dict) -> dict:
             ("text", a.terms),
             ("heading", "履行方式、时限"),
             ("text", f"履行期限：{_day(a.performance_due) or '协议生效后即时履行'}"),
+            ("heading", "履行情况"),
+            ("text", _performance(agreed)),
             ("heading", "司法确认"),
-            ("text", confirmation),
+            ("text", _confirmation(agreed)),
             (
                 "text",
                 "本协议自各方当事人签名（盖章或按指印）、调解员签名并加盖调解组织印章之日起生效。"
@@ -180,6 +182,27 @@ def agreement(case: Case, data: dict) -> dict:
             ("text", MASKED_NOTE),
         ],
     }
+
+
+def _performance(a: dict) -> str:
+    if not a["performance"]:
+        return "尚未登记履行情况。"
+    text = f"{a['performance_label']}（{_day(a['performance_recorded_at'])} 登记）"
+    return f"{text}：{a['performance_note']}" if a["performance_note"] else f"{text}。"
+
+
+def _confirmation(a: dict) -> str:
+    c = a["confirmation"]
+    if c is None:
+        return (
+            "当事人已申请司法确认（尚未登记受理法院和结果）。"
+            if a["judicial_confirmation"]
+            else "当事人未申请司法确认。"
+        )
+    text = f"{_day(c['applied_on'])} 向{c['court']}申请司法确认"
+    if not c["result"]:
+        return f"{text}，审查中。"
+    return f"{text}，{_day(c['result_on'])} 结果：{c['result_label']}。"
 
 
 def follow_up(case: Case, data: dict) -> dict:

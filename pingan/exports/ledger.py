@@ -132,7 +132,7 @@ def _cells(row: dict[str, Any], co_units: list[str], towns: dict[str, str]) -> l
 def ledger_cases(user: User, f: CaseFilter) -> QuerySet[Case]:
     """The cases an export of `user` holds under the filters `f`. Scope is absolute: rows come only
     from `visible_to(user)`, evaluated when the rows are read."""
-    return filter_cases(Case.objects.visible_to(user), f)
+    return filter_cases(Case.objects.visible_to(user), f, user)
 
 
 def write_ledger(qs, out: IO[bytes], progress: Callable[[int], None] | None = None) -> int:

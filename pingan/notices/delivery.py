@@ -32,6 +32,8 @@ BY_ROLE: dict[str, tuple[str | tuple[str, ...], str]] = {
     "supervise": ("handler", "案件被督办"),
     "lift_supervision": ("handler", "案件已解除督办"),
     "progress_late": (("handler", "unit_head"), "督办案件逾期未报告办理进展"),
+    "performance_due_soon": ("handler", "调解协议履行期限将到，请跟进并登记履行情况"),
+    "performance_late": ("handler", "调解协议履行期限已过，尚未登记履行情况"),
     "public_message": ("dispatcher", "群众通过查询码留言"),
     "public_feedback": ("dispatcher", "群众评价了办理结果"),
 }

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -29,6 +30,9 @@ class Notification(models.Model):
     message = models.CharField("内容", max_length=300)
     # Where a notice about something other than a case leads (a case notice leads to its case page).
     link = models.CharField("链接", max_length=200, blank=True)
+    # A notice about no single event that is sent once per recipient and key (the 包案 weekly digest:
+    # `leader_digest:2026-W23`), however often its job runs.
+    key = models.CharField("去重键", max_length=64, blank=True)
     created_at = models.DateTimeField("时间", default=timezone.now)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
 
@@ -38,7 +42,10 @@ class Notification(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
         constraints = [
-            models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event")
+            models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event"),
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~Q(key=""), name="notification_once_per_key"
+            ),
         ]
 
     def __str__(self) -> str:

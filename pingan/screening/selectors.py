@@ -131,3 +131,22 @@ def reporting_rate(code: str, period: Period, today: date | None = None) -> Rate
         subtree_q("region", code), period=period.key, on_time=True, region__level__in=LEVELS
     ).count()
     return Rate(due, on_time)
+
+
+def months_in(period: Period) -> list[Period]:
+    """The months a period holds whole: itself, a quarter's three, a year's twelve; none in a week."""
+    if period.kind == "week":
+        return []
+    months, day = [], period.start
+    while day < period.end:
+        month = period_of("month", day)
+        months.append(month)
+        day = month.end
+    return months
+
+
+def period_reporting_rate(code: str, period: Period, today: date | None = None) -> Rate:
+    """The reporting rate over every month of `period` (按时报送数 ÷ 应报数 summed over its months), for
+    scoring a month, a quarter or a year; a week holds no monthly return and has no rate."""
+    rates = [reporting_rate(code, month, today) for month in months_in(period)]
+    return Rate(sum(r.due for r in rates), sum(r.on_time for r in rates))

@@ -9,6 +9,7 @@
 - tips: exclude_from_tip
 - replies: reply_to_reporter, file_report, rate_outcome, take_message
 - leadership: assign_leader, complete_plan_step, leader_sign_off, mark_backlog, import_backlog (包案, 积案)
+- mediation: record_performance, record_judicial_confirmation (调解协议的履行与司法确认)
 
 `ACTIONS` maps each name of the transition table to its function for the HTTP layer; `perform` is
 that layer's door: scope (404) → role (403) → version and state (409) → fields (400) → the action.
@@ -57,6 +58,7 @@ from .leadership import (
     leader_sign_off,
     mark_backlog,
 )
+from .mediation import record_judicial_confirmation, record_performance
 from .replies import RATEABLE, PublicReport, file_report, rate_outcome, reply_to_reporter, take_message
 from .requests import (
     decide_extension,
@@ -208,6 +210,16 @@ ACTIONS: dict[str, Action] = {
     "mark_backlog": Action(
         s.BacklogIn, lambda c, by, p, now: mark_backlog(c, by=by, source=p.source, note=p.note, now=now)
     ),
+    "record_performance": Action(
+        s.PerformanceIn,
+        lambda c, by, p, now: record_performance(c, by=by, state=p.state, note=p.note, now=now),
+    ),
+    "record_judicial_confirmation": Action(
+        s.JudicialConfirmationIn,
+        lambda c, by, p, now: record_judicial_confirmation(
+            c, by=by, applied_on=p.applied_on, court=p.court, result=p.result, result_on=p.result_on, now=now
+        ),
+    ),
 }
 
 
@@ -305,6 +317,8 @@ __all__ = [
     "merge_case",
     "perform",
     "rate_outcome",
+    "record_judicial_confirmation",
+    "record_performance",
     "record_work",
     "register",
     "reject_case",

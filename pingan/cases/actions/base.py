@@ -23,7 +23,14 @@ from pingan.regions.models import Unit
 
 from .. import events
 from ..models import Case
-from ..workflow import OWN_LEADER_ACTIONS, TRANSITIONS, awaits_sign_off, is_legal, may_take
+from ..workflow import (
+    OWN_LEADER_ACTIONS,
+    TRANSITIONS,
+    awaits_performance,
+    awaits_sign_off,
+    is_legal,
+    may_take,
+)
 
 
 def lock_case(user: User, number: str) -> Case:
@@ -63,6 +70,16 @@ def _illegal(case: Case, name: str) -> DomainError:
                 "该案件实行领导包案，须经包案领导签字销号后才能归档。",
                 status=409,
             )
+        if name == "archive" and awaits_performance(case):
+            due = case.agreement.performance_due
+            return DomainError(
+                "performance_pending",
+                f"调解协议的履行期限（{due:%Y-%m-%d}）未到，且尚未登记履行情况，暂不能归档。"
+                "请先登记履行情况，或待履行期限届满后再归档。",
+                status=409,
+            )
+        if name in ("record_performance", "record_judicial_confirmation"):
+            return invalid_transition("该案件没有调解协议。")
         if name in OWN_LEADER_ACTIONS:
             if case.responsible_leader_id is None:
                 return invalid_transition("该案件没有包案领导。")

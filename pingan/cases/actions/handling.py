@@ -72,7 +72,7 @@ def resolve_case(
         case.outcome_summary = summary
         case.check_due = step_due(case, "check", c.now)
         if agreement:
-            Agreement.objects.update_or_create(case=case, defaults=agreement)
+            Agreement.objects.update_or_create(case=case, defaults={**agreement, "signed_at": c.now})
         c.data = {"outcome": outcome, "summary": summary, "evidence": found, "check_due": case.check_due}
     return c.case
 

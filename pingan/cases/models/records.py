@@ -109,11 +109,37 @@ class WorkRecord(models.Model):
 
 
 class Agreement(models.Model):
+    """调解协议 (GOVERNANCE §11): its terms and deadline, then what became of it — 履行情况 as the handler
+    records it (`record_performance`) and the 司法确认 the parties sought (`record_judicial_confirmation`).
+    The reminder fields hold the deadline a reminder was sent for, so that each is sent once per
+    deadline (a deadline changed by a new resolution is reminded of again)."""
+
+    class Performance(models.TextChoices):
+        PERFORMED = "performed", "已履行"
+        PARTLY = "partly", "部分履行"
+        NOT = "not", "未履行"
+
+    class Confirmation(models.TextChoices):
+        CONFIRMED = "confirmed", "确认有效"
+        REJECTED = "rejected", "驳回申请"
+        WITHDRAWN = "withdrawn", "撤回申请"
+
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="agreement")
     terms = models.TextField("协议内容", max_length=10000)
     performance_due = models.DateField("履行期限", null=True, blank=True)
     judicial_confirmation = models.BooleanField("申请司法确认", default=False)
     signed_at = models.DateTimeField("签订时间", default=timezone.now)
+    performance = models.CharField("履行情况", max_length=16, choices=Performance.choices, blank=True)
+    performance_note = models.TextField("履行情况说明", max_length=2000, blank=True)
+    performance_recorded_at = models.DateTimeField("履行情况登记时间", null=True, blank=True)
+    confirmation_applied_on = models.DateField("申请司法确认日期", null=True, blank=True)
+    confirmation_court = models.CharField("受理法院", max_length=100, blank=True)
+    confirmation_result = models.CharField(
+        "司法确认结果", max_length=16, choices=Confirmation.choices, blank=True
+    )
+    confirmation_result_on = models.DateField("司法确认结果日期", null=True, blank=True)
+    due_soon_reminded_for = models.DateField("已发履行期限将到提醒（对应期限）", null=True, blank=True)
+    late_reminded_for = models.DateField("已发履行期限已过提醒（对应期限）", null=True, blank=True)
 
     class Meta:
         verbose_name = "调解协议"
@@ -121,6 +147,10 @@ class Agreement(models.Model):
 
     def __str__(self) -> str:
         return f"调解协议（案件 {self.case_id}）"
+
+    def performance_pending_on(self, day) -> bool:
+        """Performance not yet recorded while its deadline has not passed: the case may not be archived."""
+        return not self.performance and self.performance_due is not None and day <= self.performance_due
 
 
 class FollowUp(models.Model):

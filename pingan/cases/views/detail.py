@@ -20,7 +20,7 @@ from ..clocks import LOCAL
 from ..models import Case
 from ..rules import suggest_lead_unit
 from ..serializers import case_out, events_out
-from ..workflow import TRANSITIONS, may_reveal
+from ..workflow import TRANSITIONS, agreement_of, may_reveal
 from .display import running_clocks
 from .forms import ACTION_FIELDS, DANGER, fields_for, payload_from
 from .locator import town_locator
@@ -64,6 +64,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
         .prefetch_related("steps", "team_units")
         .first(),
         "panels": [html for panel in CASE_PANELS if (html := panel(request, case))],
+        "performance_late": _performance_late(case),
         "revealed": revealed or {},
         "reveal_reporter": may_reveal(scope, case, "reporter.phone"),
         "reveal_parties": may_reveal(scope, case, "parties.phone"),
@@ -75,6 +76,11 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
         context["units"] = list(Unit.objects.filter(active=True).order_by("path").values_list("code", "name"))
     status = error.status if error else 200
     return render(request, "cases/detail.html", context, status=status)
+
+
+def _performance_late(case) -> bool:
+    a = agreement_of(case)
+    return bool(a and not a.performance and a.performance_due and a.performance_due < timezone.localdate())
 
 
 @login_required

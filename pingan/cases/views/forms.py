@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.http import QueryDict
 
-from ..models import Case, FollowUp, WorkRecord
+from ..models import Agreement, Case, FollowUp, WorkRecord
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,21 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
     "mark_backlog": (
         Field("source", "积案来源", required=True, hint="如“市信访联席办交办”“县排查认定”"),
         NOTE,
+    ),
+    "record_performance": (
+        Field("state", "履行情况", "radio", tuple(Agreement.Performance.choices), required=True),
+        Field("note", "说明", "textarea", hint="部分履行或未履行的，写明未履行的内容和下一步措施"),
+    ),
+    "record_judicial_confirmation": (
+        Field("applied_on", "申请日期", "date", required=True),
+        Field("court", "受理法院", required=True, hint="如“示范县人民法院”"),
+        Field(
+            "result",
+            "结果",
+            "select",
+            (("", "审查中（尚无结果）"), *Agreement.Confirmation.choices),
+        ),
+        Field("result_on", "结果日期", "date", hint="有结果时填写"),
     ),
 }
 

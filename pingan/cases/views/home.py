@@ -12,7 +12,7 @@ from pingan.audit.views import desk as audit_desk
 
 from .. import selectors
 from ..clocks import LOCAL, missing_holiday_years
-from ..models import Case, LeaderAssignment, Status
+from ..models import Case, Status
 from ..models.case import OPEN_STATUSES, due_soon_q, overdue_q
 from .display import for_display
 
@@ -53,32 +53,9 @@ def home(request):
             "tips_hidden": policy.confidential_hidden(scope_of(request.user)),
             "listed_link": LISTED_OPEN,
             "grants": _grants(request.user),
-            "baoan": _baoan(request.user, visible, now.astimezone(LOCAL).date()),
+            "baoan": selectors.leader_desk(request.user, now.astimezone(LOCAL).date()),
         },
     )
-
-
-def _baoan(user, visible, today) -> list[dict]:
-    """The leader's 包案 cases not yet signed off, each with its plan steps' state (late ones red)."""
-    assignments = (
-        LeaderAssignment.objects.filter(
-            leader=user, ended_at__isnull=True, signed_off_at__isnull=True, case__in=visible
-        )
-        .select_related("case")
-        .prefetch_related("steps", "team_units")
-        .order_by("assigned_at", "pk")
-    )
-    rows = []
-    for a in assignments:
-        steps = [
-            {
-                "step": s,
-                "state": "done" if s.done_at else ("late" if s.due < today else "open"),
-            }
-            for s in a.steps.all()
-        ]
-        rows.append({"case": a.case, "team": list(a.team_units.all()), "steps": steps})
-    return rows
 
 
 def _audits_only(user) -> bool:

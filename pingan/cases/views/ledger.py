@@ -95,7 +95,8 @@ def _chosen(query) -> dict:
         **{k: query.get(k, "") for k in TEXT_FILTERS},
         "supervised": query.get("supervised", ""),
         "channel": query.get("channel", ""),
-        **{k: query.get(k) == "true" for k in ("overdue", "due_soon", "backlog")},
+        **{k: query.get(k) in ("true", "1") for k in ("overdue", "due_soon", "open", "backlog")},
+        "leader": query.get("leader", ""),
     }
 
 

@@ -8,6 +8,9 @@ from django.utils import timezone
 from pingan.cases.sweep import sweep
 from pingan.cases.workflow import EVENT_LABELS
 
+# What other apps' checks report besides events: the 包案 weekly digest (pingan.notices.digest).
+LABELS = {**EVENT_LABELS, "leader_digest": "包案周报"}
+
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
@@ -58,7 +61,7 @@ class Command(BaseCommand):
                 connections.close_all()  # not held open through the wait
         marked, escalations = totals.pop("marked"), totals.pop("escalations")
         # What other apps' checks found (督办进展逾期未报…), named by their event's label.
-        more = "".join(f"，{EVENT_LABELS.get(name, name)} {n} 件次" for name, n in totals.items())
+        more = "".join(f"，{LABELS.get(name, name)} {n} 件次" for name, n in totals.items())
         self.stdout.write(
             self.style.SUCCESS(
                 f"{prefix}超期巡检完成：新标记超期 {marked} 件，新增升级 {escalations} 件次{more}。"
