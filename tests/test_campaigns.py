@@ -338,3 +338,24 @@ def test_the_demo_ships_one_campaign_in_its_concentrated_phase(county, api):
     clearance = data["clearance"]
     assert 0 < clearance["closed"] < clearance["listed"]
     assert data["rebound"]["failed"] == 1 and data["rebound"]["inspected"] == 2
+
+
+def test_the_weekly_sheet_reads_out_the_tasks_due_this_week_or_late(county, api, campaign):
+    from pingan.core.periods import period_of
+    from pingan.reports.actions import generate
+
+    sup = county.users["supervisor"]
+    week = period_of("week", TODAY)
+    this_week = actions.add_task(
+        campaign, by=sup, payload={**task_body(county, 1), "due": str(week.end - timedelta(days=1))}
+    )
+    late = actions.add_task(campaign, by=sup, payload={**task_body(county, 2), "due": day(-9)},
+                            today=TODAY - timedelta(days=20))  # fmt: skip
+    actions.add_task(campaign, by=sup, payload={**task_body(county, 3), "due": day(40)})  # not yet
+    report = generate("weekly", week.key, county.code, by=sup)
+    section = next(s for s in report.document["sections"] if s["heading"].endswith("专项整治任务"))
+    table = next(b for b in section["blocks"] if b["type"] == "table")
+    rows = {r[1]: r for r in table["rows"]}
+    assert set(rows) == {this_week.title, late.title}
+    assert rows[late.title][4] == "逾期 9 天未完成" and rows[this_week.title][4] == "本周到期"
+    assert "其中逾期 1 项" in section["blocks"][0]["text"]

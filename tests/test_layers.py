@@ -32,6 +32,7 @@ ALLOWED = {
         "assessment",
         "supervision",
         "accountability",
+        "campaigns",
     },
     "accountability": {"core", "regions", "audit", "accounts", "cases"},
     "screening": {"core", "regions", "audit", "accounts", "cases"},

@@ -341,3 +341,19 @@ def town_map(campaign: Campaign, towns: list[Clearance]) -> dict | None:
 
 def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 1)
+
+
+def tasks_for_schedule(region: str, first: date, last: date, today: date) -> list[Task]:
+    """The 专项整治 tasks a 周调度 of `region` reads out (GOVERNANCE §5): those of campaigns covering the
+    region or lying in it, still owed, and due within first..last or late by `today`; by campaign,
+    earliest due first."""
+    above = [region[:n] for n in (6, 9) if n < len(region)]  # a county-wide campaign covers its towns
+    scope = "campaign__scope_regions__code"
+    covering = Q(**{f"{scope}__startswith": region}) | Q(**{f"{scope}__in": above})
+    owed = Q(state__in=OWING) & (Q(due__gte=first, due__lte=last) | late_q(today))
+    return list(
+        Task.objects.filter(covering, owed)
+        .select_related("campaign", "unit")
+        .distinct()
+        .order_by("campaign__starts_on", "campaign_id", "due", "pk")
+    )

@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from pingan.campaigns.selectors import is_late, late_reason, tasks_for_schedule
 from pingan.core.periods import Period
 from pingan.regions.models import Region
 
@@ -83,10 +84,28 @@ def weekly_document(region: Region, period: Period, now: datetime) -> dict:
                 "各单位",
                 [_table("各牵头单位案件办理情况", ["单位", *weekly.columns("周")], units)] if units else [],
             ),
+            ("专项整治任务", _campaign_tasks(region, period, now)),
             ("调度意见", [{"type": "commentary"}]),
         ),
         "footer": _office(region),
     }
+
+
+def _campaign_tasks(region: Region, period: Period, now: datetime) -> list[dict]:
+    """The campaign tasks due this week or late (GOVERNANCE §5), with the unit that owes them."""
+    today = timezone.localdate(now)
+    tasks = tasks_for_schedule(region.code, period.start, period.end - timedelta(days=1), today)
+    if not tasks:
+        return [{"type": "text", "text": "本周没有到期或逾期的专项整治任务。"}]
+    late = sum(1 for t in tasks if is_late(t, today))
+    rows = [
+        [t.campaign.name, t.title, t.unit.name, f"{t.due:%Y-%m-%d}", late_reason(t, today) or "本周到期"]
+        for t in tasks
+    ]
+    return [
+        {"type": "text", "text": f"本周到期或已逾期的专项整治任务 {len(tasks)} 项，其中逾期 {late} 项。"},
+        _table("专项整治任务到期与逾期", ["专项整治", "任务", "责任单位", "完成时限", "情况"], rows),
+    ]
 
 
 def monthly_document(region: Region, period: Period, now: datetime) -> dict:
