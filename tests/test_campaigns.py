@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -359,3 +360,23 @@ def test_the_weekly_sheet_reads_out_the_tasks_due_this_week_or_late(county, api,
     assert set(rows) == {this_week.title, late.title}
     assert rows[late.title][4] == "逾期 9 天未完成" and rows[this_week.title][4] == "本周到期"
     assert "其中逾期 1 项" in section["blocks"][0]["text"]
+
+
+def test_the_cockpit_shows_each_campaign_under_way_with_its_late_tasks_and_clearance(county, api, campaign):
+    import re
+
+    sup = county.users["supervisor"]
+    actions.add_task(campaign, by=sup, payload={**task_body(county, 1), "due": day(-3)},
+                     today=TODAY - timedelta(days=10))  # fmt: skip
+    actions.add_task(campaign, by=sup, payload=task_body(county, 2))
+    closed = finding(county, campaign, 0)
+    close(county, closed.case.number, 0)
+    finding(county, campaign, 1)
+    client = Client()
+    client.force_login(county.users["leader"], backend="django.contrib.auth.backends.ModelBackend")
+    html = client.get("/cockpit/").content.decode()
+    row = re.search(rf'<tr data-campaign="{campaign.pk}">(.*?)</tr>', html, re.S)
+    assert row, "the campaign under way is on the cockpit"
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    assert cells[0].startswith("集中整治") and cells[1:3] == ["2", "1"]
+    assert cells[3].startswith("1/2")  # one of the two findings closed

@@ -40,7 +40,7 @@ ALLOWED = {
     "inspections": {"core", "regions", "audit", "accounts", "cases", "documents"},
     "creation": {"core", "regions", "audit", "accounts", "cases", "notices", "statistics", "accountability"},
     "campaigns": {"core", "regions", "audit", "accounts", "cases", "analytics", "assessment", "statistics"},
-    "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision"},
+    "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision", "campaigns"},
     "api": {
         "core",
         "regions",

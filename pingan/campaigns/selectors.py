@@ -357,3 +357,18 @@ def tasks_for_schedule(region: str, first: date, last: date, today: date) -> lis
         .distinct()
         .order_by("campaign__starts_on", "campaign_id", "due", "pk")
     )
+
+
+def progress_in(user, region: str, today: date) -> list[Any]:
+    """The campaigns under way that cover `region` or lie in it, each with its phase today, its tasks and
+    late tasks (`campaign_rows`) and its 清零率: the cockpit's 专项整治 card (GOVERNANCE §10)."""
+    rows = []
+    for c in campaign_rows(user, today):
+        codes = [r.code for r in c.scope_regions.all()]
+        if c.phase_now is None or not any(
+            code.startswith(region) or region.startswith(code) for code in codes
+        ):
+            continue
+        c.clearance = clearance(user, c)[1]
+        rows.append(c)
+    return rows

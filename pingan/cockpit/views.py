@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
+from pingan.campaigns.selectors import progress_in
 from pingan.core.errors import DomainError, forbidden, not_found
 from pingan.core.periods import Period, parse_period, period_of
 from pingan.regions.models import Region
@@ -105,6 +106,7 @@ def cockpit(request):
             sum(f.value for f in ageing.figures), figures.ledger_link(**figures.overdue_now(region.code))
         ),
         "listed": figures.listed_late(user, region.code),
+        "campaigns": progress_in(user, region.code, today),
         "child_label": "乡镇（街道）" if region.level == Region.Level.COUNTY else "村（社区）",
         "tips_hidden": policy.confidential_hidden(scope_of(user)),
         "data": data,
