@@ -227,15 +227,33 @@ def test_a_finding_becomes_a_rectification_case_and_closing_it_raises_the_towns_
     assert other.case.status == "reported"
 
 
-def test_findings_take_regions_in_scope_and_no_places_yet(county, api, campaign):
+def test_findings_take_regions_in_scope(county, api, campaign):
     sup = api("supervisor")
     url = f"/campaigns/{campaign.pk}/findings"
     village = county.villages[county.towns[0].code][0]
-    status, data = sup.post(url, {"title": "x", "description": "", "region": village.code, "place": "P1"})
-    assert status == 400 and "place" in data["error"]["fields"]
     assert sup.post(url, {"title": "x", "region": county.code})[0] == 400  # a county is no town
+    assert sup.post(url, {"title": "x"})[0] == 400  # neither a region nor a place
     assert api("leader").post(url, {"title": "x", "region": village.code})[0] == 403
     assert api("grid_worker").post(url, {"title": "x", "region": village.code})[0] == 404
+
+
+def test_a_finding_at_a_registered_place_lies_where_the_place_does(county, api, campaign):
+    from .test_inspections import new_place
+
+    place = new_place(county, user="handler2", town=1)
+    sup = api("supervisor")
+    url = f"/campaigns/{campaign.pk}/findings"
+    status, data = sup.post(url, {"title": "楼道电动车充电", "place": place.pk, "severity": "major"})
+    assert status == 201, data
+    found = Finding.objects.get(case__number=data["number"])
+    assert found.place == place and found.town_id == county.towns[1].code
+    assert (found.case.region_id, found.case.address) == (place.region_id, place.address)
+    assert list(place.campaign_findings.all()) == [found]
+    elsewhere = county.villages[county.towns[0].code][0].code
+    status, data = sup.post(url, {"title": "x", "place": place.pk, "region": elsewhere})
+    assert status == 400 and "place" in data["error"]["fields"]
+    status, data = sup.post(url, {"title": "x", "place": 999999})
+    assert status == 400 and "place" in data["error"]["fields"]
 
 
 # ---------------------------------------------------------------- 回头看

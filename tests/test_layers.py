@@ -39,7 +39,17 @@ ALLOWED = {
     "focusareas": {"core", "regions", "audit", "accounts", "cases", "analytics", "statistics"},
     "inspections": {"core", "regions", "audit", "accounts", "cases", "documents"},
     "creation": {"core", "regions", "audit", "accounts", "cases", "notices", "statistics", "accountability"},
-    "campaigns": {"core", "regions", "audit", "accounts", "cases", "analytics", "assessment", "statistics"},
+    "campaigns": {
+        "core",
+        "regions",
+        "audit",
+        "accounts",
+        "cases",
+        "analytics",
+        "assessment",
+        "statistics",
+        "inspections",
+    },
     "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision", "campaigns"},
     "api": {
         "core",

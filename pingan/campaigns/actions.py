@@ -32,6 +32,7 @@ from pingan.cases.uploads import clean_upload
 from pingan.cases.workflow import may_take
 from pingan.core.errors import DomainError, forbidden, invalid, invalid_transition, not_found
 from pingan.core.validation import validate
+from pingan.inspections.models import Place
 from pingan.regions.models import Region, Unit
 
 from . import access, indicators
@@ -334,27 +335,40 @@ def _category() -> str | None:
     )
 
 
+def _place(pk: int) -> Place:
+    place = Place.objects.filter(pk=pk, active=True).only("region_id", "address", "lat", "lng").first()
+    if place is None:
+        raise invalid({"place": f"隐患排查场所 {pk} 不存在或已不在册。"})
+    return place
+
+
 def add_finding(campaign: Campaign, *, by: User, payload: FindingIn | dict, now=None) -> Finding:
     """问题清单: a `rectification` case registered through the case intake, linked to the campaign."""
     data = payload if isinstance(payload, FindingIn) else validate(FindingIn, payload)
     _runner(by, campaign, "登记问题清单")
-    if data.place:
-        raise invalid({"place": "暂不支持按隐患排查场所登记问题，请填写所在区划（region）。"})
-    if len(data.region) < 9 or not _in_scope(campaign, data.region):
+    place = _place(data.place) if data.place else None
+    region = data.region or (place.region_id if place else "")
+    if not region:
+        raise invalid({"region": "请填写问题所在区划，或选择隐患排查场所。"})
+    if place and not region.startswith(place.region_id[:9]):
+        raise invalid({"place": "场所不在所填区划所在的乡镇（街道）。"})
+    if len(region) < 9 or not _in_scope(campaign, region):
         raise invalid({"region": "问题所在区划应为整治范围内的乡镇（街道）、村（社区）或网格。"})
-    town = Region.objects.filter(code=data.region[:9]).first()
+    town = Region.objects.filter(code=region[:9]).first()
     if town is None:
-        raise invalid({"region": f"区划代码“{data.region}”不存在。"})
+        raise invalid({"region": f"区划代码“{region}”不存在。"})
     intake = {
         "stream": Stream.RECTIFICATION, "category": _category(), "title": data.title,
-        "description": data.description, "channel": Case.Channel.ASSIGNED, "region": data.region,
+        "description": data.description, "channel": Case.Channel.ASSIGNED, "region": region,
         "severity": data.severity,
     }  # fmt: skip
+    if place:
+        intake |= {"address": place.address[:200], "lat": place.lat, "lng": place.lng}
     with transaction.atomic():
         case = create_case(by, intake, now=now)
-        finding = Finding.objects.create(campaign=campaign, case=case, town=town, created_by=by)
-        _audit(by, "campaign.finding", campaign, finding=finding.pk, case=case.number, region=data.region,
-               severity=data.severity)  # fmt: skip
+        finding = Finding.objects.create(campaign=campaign, case=case, town=town, place=place, created_by=by)
+        _audit(by, "campaign.finding", campaign, finding=finding.pk, case=case.number, region=region,
+               place=place.pk if place else None, severity=data.severity)  # fmt: skip
     return finding
 
 

@@ -202,6 +202,11 @@ class Finding(models.Model):
     town = models.ForeignKey(
         "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+"
     )
+    # The place of the hazard-inspection register the finding was made at (GOVERNANCE §6, §9), if any.
+    place = models.ForeignKey(
+        "inspections.Place", verbose_name="排查场所", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="campaign_findings",
+    )  # fmt: skip
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
     )

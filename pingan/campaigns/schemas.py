@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from pingan.core.validation import RecordId
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Long = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
@@ -86,12 +88,10 @@ class SuperviseIn(Strict):
 class FindingIn(Strict):
     title: Text
     description: Long = ""
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=15)] = Field(
-        description="问题所在区划（乡镇、村或网格）"
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=15)] | None = Field(
+        None, description="问题所在区划（乡镇、村或网格）；填了 place 时可省略，取场所所在村（社区）"
     )
-    place: Annotated[str, StringConstraints(max_length=64)] | None = Field(
-        None, description="隐患排查场所（尚未支持，请用 region）"
-    )
+    place: RecordId | None = Field(None, description="隐患排查场所 id（GOVERNANCE §9）：问题挂到该场所")
     severity: Literal["normal", "major"] = Field("normal", description="major：重大问题，回头看必查")
 
 
