@@ -357,7 +357,7 @@ def add_finding(campaign: Campaign, *, by: User, payload: FindingIn | dict, now=
     town = Region.objects.filter(code=region[:9]).first()
     if town is None:
         raise invalid({"region": f"区划代码“{region}”不存在。"})
-    intake = {
+    intake: dict[str, object] = {
         "stream": Stream.RECTIFICATION, "category": _category(), "title": data.title,
         "description": data.description, "channel": Case.Channel.ASSIGNED, "region": region,
         "severity": data.severity,
