@@ -145,3 +145,29 @@ def test_ledger_rows_match_the_head_of_the_case_page(county, api):
     detail = d.get(f"/cases/{number}")[1]
     assert item == {key: detail[key] for key in item}
     assert item["co_units"] == [{"code": county.units["SFJ"].code, "name": "示范县司法局"}]
+
+
+def test_no_two_schemas_share_a_name_in_the_openapi_document():
+    """django-ninja names a schema component after its class: two classes of one name would document
+    one endpoint with the other's schema (a campaign's IndicatorOut once stood in for the statistics')."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import pingan
+    from pingan.api.base import api
+
+    components = set(api.get_openapi_schema()["components"]["schemas"])
+    modules: dict[str, set[str]] = {}
+    for info in pkgutil.walk_packages(pingan.__path__, "pingan."):
+        if ".migrations" in info.name or info.name in ("pingan.__main__", "pingan.wsgi"):
+            continue
+        module = importlib.import_module(info.name)
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and issubclass(cls, BaseModel) and cls.__module__ == module.__name__:
+                modules.setdefault(cls.__name__, set()).add(cls.__module__)
+    clashes = {name: found for name, found in modules.items() if len(found) > 1 and name in components}
+    assert not clashes
+    assert len(components) > 50  # the walk saw the API's schemas

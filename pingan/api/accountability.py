@@ -88,7 +88,7 @@ class DismissIn(Schema):
     reason: str = Field(description="不予采纳的理由", max_length=2000)
 
 
-class LiftIn(Schema):
+class EntryLiftIn(Schema):
     note: str = Field(description="解除说明（整改完成情况）", max_length=2000)
 
 
@@ -189,7 +189,7 @@ def dismiss_entry(request, entry_id: int, payload: DismissIn):
     response=answers({200: EntryOut}, *SIGNED_IN, 404, 409),
     summary="解除问责",
 )
-def lift_entry(request, entry_id: int, payload: LiftIn):
+def lift_entry(request, entry_id: int, payload: EntryLiftIn):
     entry = selectors.find_entry(request.user, entry_id)  # out of the caller's ledger: 404
     actions.lift(entry, by=request.user, note=payload.note)
     return _out(request, entry)

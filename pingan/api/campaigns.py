@@ -13,7 +13,7 @@ from pingan.accounts.names import display_name
 from pingan.accounts.scope import scope_of
 from pingan.campaigns import actions, selectors
 from pingan.campaigns.models import Campaign, ReviewRound
-from pingan.campaigns.schemas import CampaignIn, FindingIn, ReinspectIn, ReviewIn, TaskIn
+from pingan.campaigns.schemas import CampaignFindingIn, CampaignIn, ReinspectIn, ReviewIn, TaskIn
 from pingan.core.errors import DomainError, invalid
 from pingan.core.validation import RecordId
 
@@ -29,7 +29,7 @@ class PhaseOut(Out):
     current: bool = Field(description="今天处于该阶段")
 
 
-class IndicatorOut(Out):
+class CampaignIndicatorOut(Out):
     name: str
     unit: str
     baseline: Decimal | None
@@ -41,7 +41,7 @@ class IndicatorOut(Out):
     met: bool | None = Field(description="实时值是否达到目标（比率按百分数比较）")
 
 
-class ReportOut(Out):
+class TaskReportOut(Out):
     kind: str
     kind_label: str
     note: str
@@ -70,7 +70,7 @@ class TaskOut(Out):
     supervision_level: str = Field(description="'' 未督办 / routine 日常督办 / listed 挂牌督办")
     supervision_requirement: str
     allowed_actions: list[str]
-    reports: list[ReportOut]
+    reports: list[TaskReportOut]
 
 
 class TownClearance(Out):
@@ -122,13 +122,13 @@ class CampaignOut(Out):
     review_share: float
     created_by_name: str
     phases: list[PhaseOut]
-    indicators: list[IndicatorOut]
+    indicators: list[CampaignIndicatorOut]
     tasks: list[TaskOut]
     clearance: ClearanceOut
     rebound: ReboundOut
 
 
-class FindingOut(Out):
+class CampaignFindingOut(Out):
     id: int
     campaign: int
     number: str
@@ -326,11 +326,11 @@ def unknown_task_action(request, campaign_id: RecordId, task_id: RecordId, task_
 
 @router.post(
     "/campaigns/{campaign_id}/findings",
-    response=answers({201: FindingOut}, *SIGNED_IN, 404),
+    response=answers({201: CampaignFindingOut}, *SIGNED_IN, 404),
     summary="登记问题清单（生成整改案件）",
     description="每条问题生成一件 `rectification` 整改案件并关联本专项整治。`place`（场所）尚不支持。",
 )
-def create_finding(request, campaign_id: RecordId, payload: FindingIn):
+def create_finding(request, campaign_id: RecordId, payload: CampaignFindingIn):
     campaign = selectors.find_campaign(request.user, campaign_id)
     f = actions.add_finding(campaign, by=request.user, payload=payload)
     case = f.case

@@ -48,7 +48,7 @@ from .models import (
     Task,
     TaskReport,
 )
-from .schemas import CampaignIn, FindingIn, NoteIn, ProgressIn, RejectIn, SuperviseIn, TaskIn
+from .schemas import CampaignFindingIn, CampaignIn, NoteIn, ProgressIn, RejectIn, SuperviseIn, TaskIn
 
 T = Task.State
 DEFAULT_PHASE_DAYS = 30
@@ -342,9 +342,9 @@ def _place(pk: int) -> Place:
     return place
 
 
-def add_finding(campaign: Campaign, *, by: User, payload: FindingIn | dict, now=None) -> Finding:
+def add_finding(campaign: Campaign, *, by: User, payload: CampaignFindingIn | dict, now=None) -> Finding:
     """问题清单: a `rectification` case registered through the case intake, linked to the campaign."""
-    data = payload if isinstance(payload, FindingIn) else validate(FindingIn, payload)
+    data = payload if isinstance(payload, CampaignFindingIn) else validate(CampaignFindingIn, payload)
     _runner(by, campaign, "登记问题清单")
     place = _place(data.place) if data.place else None
     region = data.region or (place.region_id if place else "")

@@ -85,7 +85,7 @@ class SuperviseIn(Strict):
     requirement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class FindingIn(Strict):
+class CampaignFindingIn(Strict):
     title: Text
     description: Long = ""
     region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=15)] | None = Field(

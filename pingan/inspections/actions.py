@@ -183,7 +183,7 @@ def _check_results(data: InspectionIn, items: list[ChecklistItem]) -> dict[int, 
 
 def _case_for(place: Place, finding: Any, item: ChecklistItem | None, inspection: Inspection, *, by: User,
               now: datetime) -> Case:  # fmt: skip
-    """The unsaved `hazard` case of a finding (FindingIn) at the place."""
+    """The unsaved `hazard` case of a finding (InspectionFindingIn) at the place."""
     description, severity = finding.description, finding.severity
     category = resolve_category(Stream.HAZARD, (item.category if item else "") or OTHER_HAZARD)
     title = f"{place.name}：{description}"

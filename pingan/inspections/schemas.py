@@ -51,7 +51,7 @@ class ResultIn(Strict):
     result: ItemResult.Result = Field(description="passed 合格、failed 不合格、na 不适用")
 
 
-class FindingIn(Strict):
+class InspectionFindingIn(Strict):
     item: RecordId | None = Field(
         None, description="对应的检查项目编号（该项须为不合格）；检查表外的问题不填"
     )
@@ -68,7 +68,7 @@ class InspectionIn(Strict):
     results: Annotated[list[ResultIn], Field(max_length=100)] = Field(
         description="该类场所检查表每一项的结果"
     )
-    findings: Annotated[list[FindingIn], Field(max_length=30)] = Field(
+    findings: Annotated[list[InspectionFindingIn], Field(max_length=30)] = Field(
         [], description="发现的问题：每项开一件安全隐患案件；每个不合格项至少一条"
     )
     note: Note = Field("", description="检查情况说明")
