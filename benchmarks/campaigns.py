@@ -18,18 +18,9 @@ import os
 import statistics
 import time
 
-from run import ROOT, env_for, pingan, prepare
+from run import ROOT, data_set_prefix, env_for, pingan, prepare
 
 PREFIX = "campaigns_"
-
-
-def data_set_prefix(name: str) -> str:
-    """`--data-set` names whose data set to reuse: "shared" (or "") is run.py's own (no prefix), any other
-    name another benchmark's prefix ("cockpit" → "cockpit_")."""
-    name = name.strip()
-    if name in ("", "shared"):
-        return ""
-    return name if name.endswith("_") else name + "_"
 
 
 def ensure_campaign() -> int:

@@ -20,7 +20,7 @@ import statistics
 import time
 from datetime import timedelta
 
-from run import ROOT, env_for, pingan, prepare
+from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare
 
 
 def setup_django(env: dict) -> None:
@@ -113,10 +113,14 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=20_000)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--reuse", action="store_true", help="skip seeding; reuse the database of an earlier run")
+    ap.add_argument("--data-set", metavar="NAME", help=DATA_SET_HELP)
     ap.add_argument("--requests", type=int, default=100)
     ap.add_argument("--creates", type=int, default=100, help="cases registered per write-overhead round")
     args = ap.parse_args()
-    env = env_for(args.db, args.cases, prefix="kpis_")
+    if args.data_set is not None:
+        args.reuse = True
+    prefix = "kpis_" if args.data_set is None else data_set_prefix(args.data_set)
+    env = env_for(args.db, args.cases, prefix=prefix)
     report: dict = {"db": args.db, "cases": args.cases, "at": time.strftime("%Y-%m-%d %H:%M")}
     if not args.reuse:
         report["seed_seconds"] = round(prepare(args.db, args.cases, env), 1)

@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from run import env_for, prepare
+from run import DATA_SET_HELP, data_set_prefix, env_for, prepare
 
 
 def time_reports(rounds: int) -> list[dict]:
@@ -55,9 +55,13 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=20_000)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--reuse", action="store_true", help="skip seeding; reuse the database of an earlier run")
+    ap.add_argument("--data-set", metavar="NAME", help=DATA_SET_HELP)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    env = env_for(args.db, args.cases, prefix="reports_")
+    if args.data_set is not None:
+        args.reuse = True
+    prefix = "reports_" if args.data_set is None else data_set_prefix(args.data_set)
+    env = env_for(args.db, args.cases, prefix=prefix)
     if not args.reuse or not Path(env["PINGAN_VAR"]).exists():
         print(f"seeded {args.cases} cases in {prepare(args.db, args.cases, env):.1f} s", flush=True)
     os.environ.clear()

@@ -34,6 +34,21 @@ def env_for(db: str, cases: int, prefix: str = "") -> dict:
     return env
 
 
+DATA_SET_HELP = (
+    "reuse another seeded data set instead of this benchmark's own (no seeding): \"shared\" for run.py's "
+    '(bench_<N>, benchmarks/var/<db>-<N>), or a benchmark\'s prefix such as "cockpit"'
+)
+
+
+def data_set_prefix(name: str) -> str:
+    """`--data-set` names whose data set to reuse: "shared" (or "") is run.py's own (no prefix), any other
+    name another benchmark's prefix ("cockpit" → "cockpit_")."""
+    name = name.strip()
+    if name in ("", "shared"):
+        return ""
+    return name if name.endswith("_") else name + "_"
+
+
 def pingan(env, *args, capture=False):
     cmd = [PY, "-m", "pingan", *args]
     if capture:
