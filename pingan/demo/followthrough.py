@@ -100,9 +100,14 @@ def _agreements(dispatcher, supervisor, now, rng, spare) -> int:
         backlog=False,
     ).order_by("id")
     done = 0
-    for i, (case, handler) in enumerate(_staffed(disputes, AGREEMENTS * 2)):
+    # Every staffed dispute in handling is a candidate, not the first few: in a small county most have
+    # had an event in the last two days, and those leave no room for a mediation before today.
+    for i, case in enumerate(disputes.iterator()):
+        if done == AGREEMENTS:
+            break
         start = max(_last(case) + 3 * HOUR, now - WINDOW)  # room for 签收 and the 积案 mark before
-        if done == AGREEMENTS or start > now - 2 * DAY or not _take(spare, case):
+        handler = _handler(case) if start <= now - 2 * DAY else None
+        if handler is None or not _take(spare, case):
             continue
         signed = _between(rng, start, now, 0.1, 0.4)
         if case.status == Status.DISPATCHED:  # 签收 first, then the mediation
