@@ -135,3 +135,14 @@ def _remove_test_var_dir():
 
     yield
     shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_work_calendar():
+    """The work calendar is cached in the process for a while; each test has a database of its own, so
+    it reads the calendar afresh (a calendar another test left warm shifted every due of the next)."""
+    from pingan.cases.clocks import clear_calendar_cache
+
+    clear_calendar_cache()
+    yield
+    clear_calendar_cache()

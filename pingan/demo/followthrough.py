@@ -106,7 +106,7 @@ def _agreements(dispatcher, supervisor, now, rng, spare) -> int:
         if done == AGREEMENTS:
             break
         start = max(_last(case) + 3 * HOUR, now - WINDOW)  # room for 签收 and the 积案 mark before
-        handler = _handler(case) if start <= now - 2 * DAY else None
+        handler = _handler(case) if start <= now - 12 * HOUR else None
         if handler is None or not _take(spare, case):
             continue
         signed = _between(rng, start, now, 0.1, 0.4)
@@ -128,7 +128,7 @@ def _agreements(dispatcher, supervisor, now, rng, spare) -> int:
             agreement=agreement,
             now=signed,
         )
-        checked = signed + DAY * rng.uniform(0.5, 2)
+        checked = min(signed + DAY * rng.uniform(0.5, 2), signed + (now - signed) / 2)  # before today
         case = a.check_pass(case, by=supervisor, note="电话回访双方，协议已签订", now=checked)
         later = _between(rng, checked, now, 0.3, 0.8)
         kind = done % 4
