@@ -81,6 +81,9 @@ class StockChange(Dimensions):
                 fields=["measure", "due_day", "day", *DIMENSIONS], name="stockchange_key"
             ),
         ]
+        # "As of the period end" reads the changes dated after it: few for a recent period, found by
+        # day (without it PostgreSQL scanned all 8.4M changes of 880k cases: 1.3 s, now 9 ms).
+        indexes = [models.Index(fields=["day", "measure"], name="stockchange_day")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.measure} {self.due_day} {self.n:+d}"
