@@ -1,13 +1,15 @@
 """Printing a generated .docx as LibreOffice would (libreoffice-writer-nogui, installed by ./run-tests):
 to PDF, its text, and page images saved as test artifacts."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pypdfium2
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output"
+# ./run-tests points the PostgreSQL run, which runs beside the SQLite one, at a folder of its own.
+ARTIFACTS = Path(os.environ.get("PINGAN_TEST_OUTPUT") or Path(__file__).resolve().parents[1] / "test-output")
 
 
 def to_pdf(docx: Path, workdir: Path) -> Path:

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pingan.demo.county import build_county, create_role_users
 
 from ..conftest import PASSWORD, otp_code
+from ..printing import ARTIFACTS
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run in a
 # thread with a running loop unless told it is safe (it is: the loop only waits for the browser).
@@ -36,7 +37,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 360, "height": 740}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+SCREENSHOTS = ARTIFACTS / "screenshots"
 HERE = Path(__file__).resolve().parent
 
 NewPage = Callable[..., Page]
