@@ -2,6 +2,8 @@ import io
 import json
 
 import pytest
+from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from PIL import Image
 
@@ -146,3 +148,23 @@ def fresh_work_calendar():
     clear_calendar_cache()
     yield
     clear_calendar_cache()
+
+
+def seeded_once(*seed_args: str):
+    """A module fixture: `pingan seed *seed_args` run once for the module's tests, inside a transaction
+    rolled back after its last test. Each test runs in a savepoint within it (the `db` fixture), so
+    what one test writes is gone before the next, as if each had seeded its own (the seed is the same
+    for the same arguments); seeding costs seconds, so a module of such tests seeds once."""
+
+    @pytest.fixture(scope="module")
+    def fixture(django_db_setup, django_db_blocker):
+        from pingan.cases.clocks import clear_calendar_cache
+
+        with django_db_blocker.unblock(), transaction.atomic():
+            clear_calendar_cache()
+            call_command("seed", *seed_args, stdout=io.StringIO())
+            yield
+            transaction.set_rollback(True)
+        clear_calendar_cache()
+
+    return fixture

@@ -1,10 +1,7 @@
 """Every KPI figure opens the list of cases behind it, and the list's total equals the figure: the
 parts of each figure counted case by case against the same parts read from the rollups."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from pingan.accounts.models import User
@@ -17,10 +14,13 @@ from pingan.core.errors import DomainError
 from pingan.core.periods import parse_period
 from pingan.regions.models import Unit
 
+from .conftest import seeded_once
+
+seeded = seeded_once("--cases", "500", "--towns", "3", "--seed", "3")
+
 
 @pytest.fixture
-def demo(db):
-    call_command("seed", "--cases", "500", "--towns", "3", "--seed", "3", stdout=StringIO())
+def demo(seeded, db):
     return User.objects.get(username="leader")
 
 
