@@ -60,6 +60,16 @@ class MonthlyCount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["month", "measure", *MONTH_DIMENSIONS], name="monthlycount_key"),
         ]
+        # What the KPIs read, with the count, so that PostgreSQL reads a county's month from the index
+        # alone (880k cases: its 16.5k rows lay on 9.2k heap pages, about 90 ms). SQLite builds no
+        # index with included columns (models.W040) and needs none at the demo's size.
+        indexes = [
+            models.Index(
+                fields=["month", "measure", "region"],
+                include=["stream", "supervised", "unit", "n"],
+                name="monthlycount_read",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.measure} {self.n}"
