@@ -4,15 +4,17 @@ list it opens is checked on the seeded demo in tests/test_cockpit_demo.py."""
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from pingan.accounts.actions import create_user, grant_role
 from pingan.cases.models import Case
+from pingan.cockpit import figures as figures_of
 from pingan.core.periods import period_of
 from pingan.regions.models import Region
 
@@ -140,6 +142,24 @@ def test_rates_come_from_the_assessment_engine(county):
         r'data-kpi="closed_on_time_rate" class="rate">\s*<th[^>]*>按期办结率</th><td><a[^>]*>100.0%</a></td>',
         html,
     )
+
+
+def test_counts_of_ended_periods_are_kept_a_while_and_those_under_way_counted_afresh(county):
+    leader, today = county.users["leader"], timezone.localdate()
+    this = period_of("month", today)
+    last = this.previous()
+
+    def counts() -> list[int]:
+        return [f.value for f in figures_of.per_period(leader, "reported", county.code, [last, this], today)]
+
+    before = counts()
+    moved = _case(county, 0)
+    back_then = timezone.make_aware(datetime.combine(last.start + timedelta(days=1), time(12)))
+    Case.objects.filter(pk=moved.pk).update(reported_at=back_then)  # registered last month after all
+    _case(county, 1)
+    assert counts() == [before[0], before[1] + 1]  # last month's count is kept; this month's is afresh
+    cache.clear()  # ten minutes later
+    assert counts() == [before[0] + 1, before[1] + 1]
 
 
 # ---------------------------------------------------------------- who sees what

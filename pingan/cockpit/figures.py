@@ -117,27 +117,40 @@ WINDOWS = {
     "closed": ("closed_at", "closed_after", "closed_before"),
 }
 # The assessment figures of a finished period are as of its end: later events never change them, so
-# the cockpit keeps them a while (the period under way is computed afresh on every request).
+# the cockpit keeps them a while; so it does with the counts of a finished period, which change only
+# when a case of it is reopened or re-registered (the period under way is counted on every request).
 FINISHED_PERIOD_SECONDS = 600
 
 
-def per_period(user, key: str, region: str, periods: list[Period]) -> list[Figure]:
-    """登记量 or 办结数 of each period: one query, a conditional count per period, each bounded by the
-    times the ledger parses from that period's link."""
+def per_period(user, key: str, region: str, periods: list[Period], today: date) -> list[Figure]:
+    """登记量 or 办结数 of each period. Those of periods that have ended are kept a while (a case registered
+    or closed back then rarely changes); the others are counted in one query, a conditional count per
+    period, each bounded by the times the ledger parses from that period's link."""
     column, after, before = WINDOWS[key]
     params = dict((k, p) for k, _, p in MEASURES)[key]
-    first, last = min(p.start for p in periods), max(p.end for p in periods)
-    base = _ledger(user, params(region, Period("span", first.year, 1, first, last)))  # all of them
-    bounds = [ledger_filter(QueryDict(_query(params(region, p)))) for p in periods]
-    counts = base.aggregate(
-        **{
-            f"p{i}": Count(
-                "pk", filter=Q(**{f"{column}__gte": getattr(f, after), f"{column}__lt": getattr(f, before)})
-            )
-            for i, f in enumerate(bounds)
-        }
-    )
-    return [Figure(counts[f"p{i}"], ledger_link(**params(region, p))) for i, p in enumerate(periods)]
+
+    def kept(p: Period) -> str:
+        return f"cockpit:{key}:{user.pk}:{region}:{p.key}"
+
+    ended = {kept(p): p.key for p in periods if p.end <= today}
+    counts = {ended[k]: n for k, n in cache.get_many(list(ended)).items()}
+    todo = [p for p in periods if p.key not in counts]
+    if todo:
+        first, last = min(p.start for p in todo), max(p.end for p in todo)
+        base = _ledger(user, params(region, Period("span", first.year, 1, first, last)))  # all of them
+        bounds = [ledger_filter(QueryDict(_query(params(region, p)))) for p in todo]
+        found = base.aggregate(
+            **{
+                f"p{i}": Count(
+                    "pk",
+                    filter=Q(**{f"{column}__gte": getattr(f, after), f"{column}__lt": getattr(f, before)}),
+                )
+                for i, f in enumerate(bounds)
+            }
+        )
+        counts |= {p.key: found[f"p{i}"] for i, p in enumerate(todo)}
+        cache.set_many({kept(p): counts[p.key] for p in todo if p.end <= today}, FINISHED_PERIOD_SECONDS)
+    return [Figure(counts[p.key], ledger_link(**params(region, p))) for p in periods]
 
 
 def _change(now: float | None, before: float | None) -> float | None:
@@ -161,7 +174,7 @@ def period_rows(user, region: str, today: date) -> list[dict]:
     the assessment rates of the KPI engine."""
     pairs = [(period_of(kind, today), period_of(kind, today).previous()) for kind, _, _ in PERIOD_KINDS]
     periods = [p for pair in pairs for p in pair]
-    counted = {key: per_period(user, key, region, periods) for key, _, _ in MEASURES}
+    counted = {key: per_period(user, key, region, periods, today) for key, _, _ in MEASURES}
     out = []
     for i, ((kind, this_label, last_label), (this, last)) in enumerate(zip(PERIOD_KINDS, pairs, strict=True)):
         counts = []
@@ -240,7 +253,8 @@ def months_to(today: date, n: int = TREND_MONTHS) -> list[Period]:
 def trend(user, region: str, today: date) -> tuple[list[Period], list[Series]]:
     """登记量 and 办结数 of each of the last twelve months (this one to date)."""
     months = months_to(today)
-    return months, [Series(key, label, per_period(user, key, region, months)) for key, label, _ in MEASURES]
+    series = [Series(key, label, per_period(user, key, region, months, today)) for key, label, _ in MEASURES]
+    return months, series
 
 
 def ageing(user, region: str) -> Series:
