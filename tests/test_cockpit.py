@@ -160,6 +160,10 @@ def test_counts_of_ended_periods_are_kept_a_while_and_those_under_way_counted_af
     assert counts() == [before[0], before[1] + 1]  # last month's count is kept; this month's is afresh
     cache.clear()  # ten minutes later
     assert counts() == [before[0] + 1, before[1] + 1]
+    assert (
+        "已结束周期（上周、上月、上季度和往月）的数字每 10 分钟更新一次"
+        in signed_in(leader).get(URL).content.decode()
+    )
 
 
 # ---------------------------------------------------------------- who sees what
