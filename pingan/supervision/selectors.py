@@ -8,12 +8,17 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from pydantic import BaseModel, Field
 
 from pingan.accounts.names import display_name
+from pingan.accounts.policy import see_q
+from pingan.accounts.scope import scope_of
 from pingan.cases.models import Case
-from pingan.cases.models.case import OPEN_STATUSES
+from pingan.cases.models.case import OPEN_STATUSES, case_fields
 from pingan.cases.selectors import MAX_LIMIT, CaseFilter, decode_cursor, encode_cursor, filter_cases
+from pingan.regions.models import subtree_q
 
 from .models import Supervision
 from .schedule import OWED_IN
+
+VIA_CASE = case_fields("case")
 
 STATES = (("active", "督办中"), ("ended", "已解除或已办结"), ("all", "全部"))
 
@@ -39,7 +44,9 @@ def late_q(now: datetime) -> Q:
 
 
 def visible_records(user) -> QuerySet[Supervision]:
-    return Supervision.objects.filter(case__in=Case.objects.visible_to(user).values("pk"))
+    """The records of the cases the user may see (the cases' own rule, applied through the join)."""
+    q = see_q(scope_of(user), VIA_CASE)
+    return Supervision.objects.none() if q is None else Supervision.objects.filter(q)
 
 
 def filter_records(qs: QuerySet[Supervision], f: SupervisionFilter, now: datetime) -> QuerySet[Supervision]:
@@ -49,9 +56,11 @@ def filter_records(qs: QuerySet[Supervision], f: SupervisionFilter, now: datetim
         qs = qs.exclude(in_force_q())
     if f.level:
         qs = qs.filter(level=f.level)
-    if f.region or f.unit:
-        # The ledger's own region and unit filters, so that both lists agree on what "in a town" means.
-        cases = filter_cases(Case.objects.all(), CaseFilter(region=f.region, unit=f.unit))
+    # The ledger's own region and unit filters, so that both lists agree on what "in a town" means.
+    if f.region:
+        qs = qs.filter(subtree_q("case__region", f.region))
+    if f.unit:
+        cases = filter_cases(Case.objects.all(), CaseFilter(unit=f.unit))
         qs = qs.filter(case__in=cases.values("pk"))
     if f.late is not None:
         qs = qs.filter(late_q(now)) if f.late else qs.exclude(late_q(now))

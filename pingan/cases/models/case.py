@@ -85,18 +85,24 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(overdue_q(now or timezone.now()))
 
 
-def _with_co_unit(units: frozenset[int]) -> Q:
-    return Q(Exists(Case.co_units.through.objects.filter(case_id=OuterRef("pk"), unit_id__in=units)))
+def _with_co_unit(case_id: str):
+    def q(units: frozenset[int]) -> Q:
+        return Q(Exists(Case.co_units.through.objects.filter(case_id=OuterRef(case_id), unit_id__in=units)))
+
+    return q
 
 
-def _excluding(scope) -> Q:
-    """Tips that name this user, or a unit their grants touch, as involved (回避)."""
-    from .tips import TipExclusion
+def _excluding(case_id: str):
+    def q(scope) -> Q:
+        """Tips that name this user, or a unit their grants touch, as involved (回避)."""
+        from .tips import TipExclusion
 
-    q = Q(user_id=scope.user_id)
-    if scope.unit_codes:
-        q |= Q(unit__code__in=scope.unit_codes)
-    return Q(pk__in=TipExclusion.objects.filter(q).values("case_id"))
+        involved = Q(user_id=scope.user_id)
+        if scope.unit_codes:
+            involved |= Q(unit__code__in=scope.unit_codes)
+        return Q(**{f"{case_id}__in": TipExclusion.objects.filter(involved).values("case_id")})
+
+    return q
 
 
 def overdue_q(now) -> Q:
@@ -285,14 +291,23 @@ class Case(models.Model):
         )
 
 
-CASE_FIELDS = policy.Fields(
-    region="region",
-    lead_unit="lead_unit_id",
-    co_units=_with_co_unit,
-    reported_by="reported_by_id",
-    confidential=Q(stream=Stream.TIP),
-    excluded=_excluding,
-)
+def case_fields(via: str = "") -> policy.Fields:
+    """Where a case keeps what the policy reads; with `via` (a foreign key to Case, such as a 督办
+    record's "case"), the same seen from the rows that point at cases. Visibility then filters those
+    rows joined to their case, which the database serves from the few rows in hand, where matching
+    them against the subquery of every visible case made it read the whole case table."""
+    prefix, case_id = (f"{via}__", f"{via}_id") if via else ("", "pk")
+    return policy.Fields(
+        region=f"{prefix}region",
+        lead_unit=f"{prefix}lead_unit_id",
+        co_units=_with_co_unit(case_id),
+        reported_by=f"{prefix}reported_by_id",
+        confidential=Q(**{f"{prefix}stream": Stream.TIP}),
+        excluded=_excluding(case_id),
+    )
+
+
+CASE_FIELDS = case_fields()
 
 
 class CaseSerial(models.Model):
