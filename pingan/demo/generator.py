@@ -3,8 +3,9 @@
 `generate_cases(county, n)` spreads N cases over the two years before `now`, across every stream,
 category and town. Each case's history is replayed through the real workflow (history.py), so that its
 status, timestamps, due times (from the time-limit rules on the business calendar) and CaseEvents agree
-with what the actions would have written. Configuration is read once; rows go in with bulk_create one
-batch at a time, so there is no query per case and memory stays flat however large N is.
+with what the actions would have written. Configuration is read once; rows go in one batch at a time
+(bulk_create, or COPY on PostgreSQL: copywriter.py), so there is no query per case and memory stays
+flat however large N is.
 """
 
 import bisect
