@@ -9,7 +9,7 @@ from datetime import UTC
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from pingan.core.bulk import insert_rows
+from pingan.core.bulk import Insert, insert_rows
 
 from .labels import check_labelled
 from .models import AuditEntry, AuditHead
@@ -55,9 +55,10 @@ def record(actor: str, action: str, *, object_type: str = "", object_id: str = "
 COLUMNS = ("at", "actor", "action", "object_type", "object_id", "data", "prev_hash", "hash")
 
 
-def record_many(entries: list[AuditEntry]) -> list[AuditEntry]:
+def record_many(entries: list[AuditEntry], insert: Insert = insert_rows) -> list[AuditEntry]:
     """Append unsaved entries in order, chained as `record` chains one: the bulk form for writers of many
-    rows at once (the sweep, the demo, a back-fill). Returns them saved, with their ids."""
+    rows at once (the sweep, the demo, a back-fill). Returns them saved, with their ids. `insert` writes
+    the rows (bulk.copy_rows for the demo's COPY writer)."""
     if not entries:
         return entries
     for action in {e.action for e in entries}:
@@ -72,7 +73,7 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEntry]:
             entry.prev_hash = prev
             entry.hash = prev = _digest(prev, entry)
         rows = [[getattr(e, c) for c in COLUMNS] for e in entries]
-        for entry, pk in zip(entries, insert_rows(AuditEntry, COLUMNS, rows), strict=True):
+        for entry, pk in zip(entries, insert(AuditEntry, COLUMNS, rows), strict=True):
             entry.pk, entry._state.adding = pk, False
         AuditHead.objects.filter(pk=1).update(last_hash=prev, count=head.count + len(entries))
     return entries

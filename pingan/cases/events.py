@@ -24,6 +24,7 @@ from pingan.audit.changes import PUBLIC_ACTOR, SYSTEM_ACTOR
 from pingan.audit.changes import actor_name as audit_actor
 from pingan.audit.log import record_many
 from pingan.audit.models import AuditEntry
+from pingan.core.bulk import Insert, insert_rows
 
 from .models import Case, CaseEvent
 from .models.case import CLOCKS, DUE_FIELDS, ended_step
@@ -103,7 +104,9 @@ def write(
     return write_many([new_event(case, action, by=by, at=at, before=before, data=data)])[0]
 
 
-def write_many(new: list[NewEvent], *, quiet: bool = False) -> list[CaseEvent]:
+def write_many(new: list[NewEvent], *, quiet: bool = False, insert: Insert = insert_rows) -> list[CaseEvent]:
+    """`insert` writes the audit entries' and the events' rows (bulk.copy_rows for the demo's COPY
+    writer); everything else is the same whichever writes them."""
     if not new:
         return []
     for e in new:
@@ -120,7 +123,8 @@ def write_many(new: list[NewEvent], *, quiet: bool = False) -> list[CaseEvent]:
                     data=e.data,
                 )
                 for e in new
-            ]
+            ],
+            insert,
         )
         events = CaseEvent.objects.append(
             [
@@ -137,7 +141,8 @@ def write_many(new: list[NewEvent], *, quiet: bool = False) -> list[CaseEvent]:
                     audit=entry,
                 )
                 for e, entry in zip(new, entries, strict=True)
-            ]
+            ],
+            insert,
         )
         events_written.send(sender=CaseEvent, events=events, quiet=quiet)
     return events

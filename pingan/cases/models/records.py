@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from pingan.core.bulk import insert_rows
+from pingan.core.bulk import Insert, insert_rows
 from pingan.core.crypto import EncryptedTextField
 from pingan.core.models import AppendOnlyModel, AppendOnlyQuerySet
 
@@ -237,10 +237,10 @@ class CaseEventQuerySet(AppendOnlyQuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         raise TypeError("案件事件只能由 pingan.cases.events 写入。")
 
-    def append(self, events: list["CaseEvent"]) -> list["CaseEvent"]:
+    def append(self, events: list["CaseEvent"], insert: Insert = insert_rows) -> list["CaseEvent"]:
         """For pingan.cases.events only: inserts the events and gives them their ids."""
         rows = [[getattr(e, c) for c in EVENT_COLUMNS] for e in events]
-        for event, pk in zip(events, insert_rows(CaseEvent, EVENT_COLUMNS, rows), strict=True):
+        for event, pk in zip(events, insert(CaseEvent, EVENT_COLUMNS, rows), strict=True):
             event.pk, event._state.adding = pk, False
         return events
 
