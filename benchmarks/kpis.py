@@ -20,7 +20,7 @@ import statistics
 import time
 from datetime import timedelta
 
-from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare
+from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare, settle
 
 
 def setup_django(env: dict) -> None:
@@ -131,6 +131,7 @@ def main() -> None:
         started = time.perf_counter()
         pingan(env, "rollups", "rebuild")
         report["rebuild_seconds"] = round(time.perf_counter() - started, 1)
+        settle(env)
     setup_django(env)
     report["figures"] = figures(args.requests)
     report["write_overhead"] = write_overhead(args.creates, rounds=5)

@@ -69,7 +69,18 @@ def prepare(db: str, cases: int, env: dict) -> float:
     started = time.perf_counter()
     pingan(env, "migrate", "-v", "0")
     pingan(env, "seed", "--cases", str(cases))
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    settle(env)
+    return seconds
+
+
+def settle(env: dict) -> None:
+    """On PostgreSQL, VACUUM ANALYZE the data set after a bulk write (a seed, a rebuild): what autovacuum
+    does to a system at rest. Without it the planner has no statistics for the new rows and the
+    index-only scans fetch every heap page (200k cases: /kpis county × month p95 118 ms against 66)."""
+    if "DATABASE_URL" in env:
+        print("VACUUM ANALYZE…", flush=True)
+        subprocess.run(["psql", env["DATABASE_URL"], "-qc", "VACUUM ANALYZE"], check=True)
 
 
 class Client:
