@@ -7,6 +7,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -332,15 +333,21 @@ PINGAN_MAX_IMAGE_PIXELS = int(os.environ.get("PINGAN_MAX_IMAGE_PIXELS", str(40_0
 # The cache holds the public path's rate-limit counters. The database cache works on one machine with
 # several workers; set PINGAN_CACHE_URL=redis://… when running more than one machine.
 if os.environ.get("PINGAN_CACHE_URL"):
-    CACHES = {
+    CACHES: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["PINGAN_CACHE_URL"],
         }
     }
 else:
+    # Room for the kept sums of ended months (pingan.analytics.kept) and the cockpit's figures: a few
+    # per scope and month; past the default 300 entries Django culls a third of the table at a time.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "pingan_cache"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "pingan_cache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
     }
 
 # Public path (portal and public API; Open311 clients hold an api key): limits per client and window.

@@ -1,8 +1,12 @@
 """KPI figures (GOVERNANCE §2) on a hand-built county, worked out by hand, as of each period's end."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.db.models import F
+from django.utils import timezone
 
 from pingan.accounts.models import RoleGrant, User
 from pingan.assessment import selectors
@@ -217,3 +221,37 @@ def test_an_extension_moves_the_due_to_its_new_period(world):
     assert (before["due"], before["overdue_open"]) == (3, 1)
     assert (after["due"], after["overdue_open"], after["extension_rate"]) == (2, 0, 0.3333)
     assert figures(world.leader, "2025-04")["due"] == 1  # open, due 04-10
+
+
+def test_the_sums_of_ended_months_are_kept_until_an_event_is_written_into_one(world):
+    """A month that has ended is read from the counters once and then kept (pingan.analytics.kept); a
+    back-dated event or a rebuild makes the kept sums stale; the month under way is never kept."""
+    from pingan.analytics import selectors as rollups
+    from pingan.analytics.models import MonthlyCount
+
+    county = rollups.Where(region=world.c.code)
+    first, last = at(3, 1).date(), at(3, 31).date()
+
+    def reported() -> int:
+        flows = rollups.sums(county, first, last)[None].flows
+        return sum(n for (measure, _, _), n in flows.items() if measure == "reported")
+
+    before = reported()
+    assert before == 4  # c1, c2, c3 and c6
+    row = MonthlyCount.objects.filter(month=first, measure="reported").first()
+    MonthlyCount.objects.filter(pk=row.pk).update(n=F("n") + 10)  # behind the writer's back
+    assert reported() == before  # kept, not read again
+    world.new(world.town_b, at(3, 20))  # registered back-dated into March: kept sums are stale
+    assert reported() == before + 10 + 1
+    call_command("rollups", "rebuild", stdout=StringIO())
+    assert reported() == before + 1  # the rebuilt counters, not a kept sum
+    # This month is read afresh every time.
+    today = timezone.localdate()
+    this = today.replace(day=1)
+    world.new(world.town_a, timezone.now())
+    where = rollups.Where(region=world.c.code)
+    now_month = rollups.sums(where, this, (this + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+    row = MonthlyCount.objects.filter(month=this, measure="reported").first()
+    MonthlyCount.objects.filter(pk=row.pk).update(n=F("n") + 5)
+    again = rollups.sums(where, this, (this + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+    assert again[None].flows != now_month[None].flows

@@ -23,6 +23,7 @@ from pingan.cases.models import Case, CaseEvent, Category
 from pingan.core.bulk import copy_merge
 from pingan.regions.models import Unit
 
+from . import kept
 from .models import DIMENSIONS, MONTH_DIMENSIONS, CaseTrack, DailyCount, MonthlyCount, StockChange, StockNet
 from .track import Dims, Facts, Moves, replay, start
 
@@ -45,6 +46,8 @@ class Sums:
             self.stocks[(measure, day, due_day, dims)] += n
 
     def write(self) -> None:
+        if self.flows:
+            kept.written_into(min(day for _, day, _ in self.flows))
         flows = [(day, measure, *dims, n) for (measure, day, dims), n in self.flows.items() if n]
         stocks = [(m, due, day, *dims, n) for (m, day, due, dims), n in self.stocks.items() if n]
         _upsert(DailyCount, ("day", "measure", *DIMENSIONS), flows)
@@ -215,6 +218,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None, every: int = 500
                     progress(done, total)
         sums.write()
         _save_tracks(tracks)
+        kept.rebuilt()
     if progress and done % every:
         progress(done, total)
     return done

@@ -5,11 +5,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 
 from pingan.regions.models import Unit
 
+from . import kept
 from .models import DailyCount, MonthlyCount, StockChange, StockNet
 
 
@@ -76,10 +78,11 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
     """Counter sums for the days first..last (local), as of the end of `last`. Keys are the town code or
     unit id when grouped `by` "town" or "unit", else None."""
     out: dict = defaultdict(Sums)
-    parts = [_where(qs, where) for qs in flow_counters(first, last)]
-    for flows in parts:
-        for row in _grouped(flows, by, "measure", "stream", "supervised"):
-            out[row.get("group")].flows[(row["measure"], row["stream"], row["supervised"])] += row["total"]
+    closed_by_unit: Counter = Counter()  # (group, unit): disputes closed
+    for flows, units in _flow_sums(where, first, last, by):
+        for (group, *flow), total in flows.items():
+            out[group].flows[tuple(flow)] += total
+        closed_by_unit.update(units)
     # As of the end of `last` (open 积案: of the day before `first`): what counts now, less the changes
     # dated after. Both reads are small for a recent period; see StockNet.
     standing = Q(measure="overdue", due_day__lte=last) | Q(
@@ -89,16 +92,55 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
     for sign, qs in ((1, StockNet.objects.filter(standing | Q(measure="backlog"))), (-1, since)):
         for row in _grouped(_where(qs, where), by, "measure", "supervised"):
             out[row.get("group")].stocks[(row["measure"], row["supervised"])] += sign * row["total"]
-    by_unit = [
-        row
-        for flows in parts
-        for row in _grouped(flows.filter(measure="closed", stream="dispute"), by, "unit")
-    ]
-    local = local_units({row["unit"] for row in by_unit})
-    for row in by_unit:
-        if row["unit"] in local:
-            out[row.get("group")].local_disputes_closed += row["total"]
+    local = local_units({unit for _, unit in closed_by_unit})
+    for (group, unit), total in closed_by_unit.items():
+        if unit in local:
+            out[group].local_disputes_closed += total
     return dict(out)
+
+
+Flows = tuple[Counter, Counter]  # (group, measure, stream, supervised) → n; (group, unit) → disputes closed
+
+
+def _read(qs: QuerySet, by: str | None, *extra: str) -> dict[tuple, Flows]:
+    """Flow sums of counter rows, per value of the `extra` fields (none: one entry under ())."""
+    found: dict[tuple, Flows] = defaultdict(lambda: (Counter(), Counter()))
+    for row in _grouped(qs, by, *extra, "measure", "stream", "supervised"):
+        flows, _ = found[tuple(row[f] for f in extra)]
+        flows[(row.get("group"), row["measure"], row["stream"], row["supervised"])] += row["total"]
+    for row in _grouped(qs.filter(measure="closed", stream="dispute"), by, *extra, "unit"):
+        _, units = found[tuple(row[f] for f in extra)]
+        units[(row.get("group"), row["unit"])] += row["total"]
+    return found
+
+
+def _flow_sums(where: Where, first: date, last: date, by: str | None) -> list[Flows]:
+    """The flow sums of the days first..last: the days at either end from the daily counters, whole
+    months from the monthly ones, those of ended months kept (pingan.analytics.kept)."""
+    parts = flow_counters(first, last)
+    out = [flows for qs in parts if qs.model is DailyCount for flows in _read(_where(qs, where), by).values()]
+    monthly = [qs for qs in parts if qs.model is MonthlyCount]
+    if not monthly:
+        return out
+    months = []
+    month = first if first.day == 1 else _next_month(first)
+    while _next_month(month) <= last + timedelta(days=1):
+        months.append(month)
+        month = _next_month(month)
+    ended = kept.this_month()
+    gen = kept.generation()
+    scope = (where.region, where.unit, where.stream, by or "")
+    keys = {kept.key(gen, scope, m): m for m in months if m < ended}
+    found = {keys[k]: flows for k, flows in cache.get_many(list(keys)).items()}
+    todo = [m for m in months if m not in found]
+    if todo:
+        read = _read(_where(MonthlyCount.objects.filter(month__in=todo), where), by, "month")
+        fresh = {m: read.get((m,), (Counter(), Counter())) for m in todo}
+        found |= fresh
+        cache.set_many(
+            {kept.key(gen, scope, m): flows for m, flows in fresh.items() if m < ended}, kept.KEEP_SECONDS
+        )
+    return out + [found[m] for m in months]
 
 
 def by_village(region: str, measure: str, first: date, last: date, *, streams_excluded=()) -> dict[str, int]:
