@@ -68,6 +68,11 @@ class Sums:
         self.stocks.clear()
 
 
+def _through_copy(rows: int) -> bool:
+    """A bulk write on PostgreSQL (more rows than one statement takes) goes through COPY."""
+    return connection.vendor == "postgresql" and rows > ROWS_PER_STATEMENT
+
+
 def _upsert(model, key: tuple[str, ...], rows: list[tuple]) -> list[int]:
     """INSERT … ON CONFLICT (key) DO UPDATE SET n = n + excluded.n: the same text on SQLite (3.35+)
     and PostgreSQL, so two writers adding to one counter at once both count. Returns the ids of the
@@ -85,7 +90,7 @@ def _upsert(model, key: tuple[str, ...], rows: list[tuple]) -> list[int]:
         f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET n = {table}.n + excluded.n"
         f" RETURNING {qn('id')}, {qn('n')}"
     )
-    if connection.vendor == "postgresql" and len(rows) > ROWS_PER_STATEMENT:  # a bulk write: through COPY
+    if _through_copy(len(rows)):
         return [pk for pk, n in copy_merge(model, (*key, "n"), rows, tail) if n == 0]
     row_sql = "(" + ", ".join(["%s"] * (len(key) + 1)) + ")"
     adapt = connection.ops.adapt_datefield_value
@@ -143,7 +148,7 @@ def first_facts(case: Case, was: dict) -> Facts:
 
 
 def _save_tracks(tracks: dict[int, Facts]) -> None:
-    if connection.vendor == "postgresql" and len(tracks) > ROWS_PER_STATEMENT:  # a bulk write: through COPY
+    if _through_copy(len(tracks)):
         json = connection.ops.adapt_json_value
         rows = [(pk, json(f.to_json(), None)) for pk, f in tracks.items()]
         copy_merge(

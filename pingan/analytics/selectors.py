@@ -58,20 +58,35 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
+def whole_months(first: date, last: date) -> list[date]:
+    """The first days of the months that lie wholly within the days first..last."""
+    months, month = [], first if first.day == 1 else _next_month(first)
+    while _next_month(month) <= last + timedelta(days=1):
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
+def daily_edges(first: date, last: date) -> list[QuerySet]:
+    """The daily counter rows of the days first..last outside its whole months."""
+    months = whole_months(first, last)
+    if not months:
+        return [DailyCount.objects.filter(day__gte=first, day__lte=last)]
+    edges = []
+    if first < months[0]:
+        edges.append(DailyCount.objects.filter(day__gte=first, day__lt=months[0]))
+    if _next_month(months[-1]) <= last:
+        edges.append(DailyCount.objects.filter(day__gte=_next_month(months[-1]), day__lte=last))
+    return edges
+
+
 def flow_counters(first: date, last: date) -> list[QuerySet]:
     """The counter rows of the days first..last: whole months from the monthly counters, the days
     before and after them from the daily ones (a month is a few tens of thousands of rows for a county
     at any size; its days are thirty times as many)."""
-    months_from = first if first.day == 1 else _next_month(first)
-    months_to = (last + timedelta(days=1)).replace(day=1)  # the whole months end before this day
-    if months_from >= months_to:
-        return [DailyCount.objects.filter(day__gte=first, day__lte=last)]
-    parts: list[QuerySet] = [MonthlyCount.objects.filter(month__gte=months_from, month__lt=months_to)]
-    if first < months_from:
-        parts.append(DailyCount.objects.filter(day__gte=first, day__lt=months_from))
-    if months_to <= last:
-        parts.append(DailyCount.objects.filter(day__gte=months_to, day__lte=last))
-    return parts
+    months = whole_months(first, last)
+    monthly = [MonthlyCount.objects.filter(month__in=months)] if months else []
+    return monthly + daily_edges(first, last)
 
 
 def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[str | int | None, Sums]:
@@ -117,16 +132,10 @@ def _read(qs: QuerySet, by: str | None, *extra: str) -> dict[tuple, Flows]:
 def _flow_sums(where: Where, first: date, last: date, by: str | None) -> list[Flows]:
     """The flow sums of the days first..last: the days at either end from the daily counters, whole
     months from the monthly ones, those of ended months kept (pingan.analytics.kept)."""
-    parts = flow_counters(first, last)
-    out = [flows for qs in parts if qs.model is DailyCount for flows in _read(_where(qs, where), by).values()]
-    monthly = [qs for qs in parts if qs.model is MonthlyCount]
-    if not monthly:
+    out = [flows for qs in daily_edges(first, last) for flows in _read(_where(qs, where), by).values()]
+    months = whole_months(first, last)
+    if not months:
         return out
-    months = []
-    month = first if first.day == 1 else _next_month(first)
-    while _next_month(month) <= last + timedelta(days=1):
-        months.append(month)
-        month = _next_month(month)
     ended = kept.this_month()
     gen = kept.generation()
     scope = (where.region, where.unit, where.stream, by or "")
