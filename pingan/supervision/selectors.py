@@ -34,7 +34,10 @@ class SupervisionFilter(BaseModel):
 
 
 def in_force_q() -> Q:
-    return Q(lifted_at__isnull=True, case__status__in=OPEN_STATUSES)
+    """Not lifted, on an open case. The case's `supervision_level` mirrors the record in force, so the
+    third condition adds nothing to the set; it lets the database start from the few open supervised
+    cases (a partial index on Case) instead of every record never lifted, most of them on closed cases."""
+    return Q(lifted_at__isnull=True, case__status__in=OPEN_STATUSES) & ~Q(case__supervision_level="")
 
 
 def late_q(now: datetime) -> Q:
@@ -56,6 +59,8 @@ def filter_records(qs: QuerySet[Supervision], f: SupervisionFilter, now: datetim
         qs = qs.exclude(in_force_q())
     if f.level:
         qs = qs.filter(level=f.level)
+        if f.state == "active":  # the mirror of the record in force: the partial index's first column
+            qs = qs.filter(case__supervision_level=f.level)
     # The ledger's own region and unit filters, so that both lists agree on what "in a town" means.
     if f.region:
         qs = qs.filter(subtree_q("case__region", f.region))
