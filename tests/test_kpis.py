@@ -227,7 +227,7 @@ def test_the_sums_of_ended_months_are_kept_until_an_event_is_written_into_one(wo
     """A month that has ended is read from the counters once and then kept (pingan.analytics.kept); a
     back-dated event or a rebuild makes the kept sums stale; the month under way is never kept."""
     from pingan.analytics import selectors as rollups
-    from pingan.analytics.models import MonthlyCount
+    from pingan.analytics.models import DailyCount, MonthlyCount
 
     county = rollups.Where(region=world.c.code)
     first, last = at(3, 1).date(), at(3, 31).date()
@@ -245,13 +245,35 @@ def test_the_sums_of_ended_months_are_kept_until_an_event_is_written_into_one(wo
     assert reported() == before + 10 + 1
     call_command("rollups", "rebuild", stdout=StringIO())
     assert reported() == before + 1  # the rebuilt counters, not a kept sum
-    # This month is read afresh every time.
+    # Today is read afresh every time.
     today = timezone.localdate()
     this = today.replace(day=1)
     world.new(world.town_a, timezone.now())
-    where = rollups.Where(region=world.c.code)
-    now_month = rollups.sums(where, this, (this + timedelta(days=32)).replace(day=1) - timedelta(days=1))
-    row = MonthlyCount.objects.filter(month=this, measure="reported").first()
-    MonthlyCount.objects.filter(pk=row.pk).update(n=F("n") + 5)
-    again = rollups.sums(where, this, (this + timedelta(days=32)).replace(day=1) - timedelta(days=1))
-    assert again[None].flows != now_month[None].flows
+    month = (this, (this + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+    now_month = rollups.sums(county, *month)
+    row = DailyCount.objects.filter(day=today, measure="reported").first()
+    DailyCount.objects.filter(pk=row.pk).update(n=F("n") + 5)
+    assert rollups.sums(county, *month)[None].flows != now_month[None].flows
+
+
+def test_a_period_under_way_keeps_the_sums_of_its_ended_days(world, monkeypatch):
+    """In a month under way, the days before today are read once and kept; today and later are read on
+    every request."""
+    from pingan.analytics import kept
+    from pingan.analytics import selectors as rollups
+    from pingan.analytics.models import DailyCount
+
+    world.new(world.town_a, at(4, 5))
+    world.new(world.town_a, at(4, 12))
+    monkeypatch.setattr(kept, "today", lambda: at(4, 10).date())
+    county = rollups.Where(region=world.c.code)
+
+    def reported() -> int:
+        flows = rollups.sums(county, at(4, 1).date(), at(4, 30).date())[None].flows
+        return sum(n for (measure, _, _), n in flows.items() if measure == "reported")
+
+    before = reported()
+    for day, change in ((5, 0), (12, 10)):  # behind the writer's back: a kept day, then one after today
+        row = DailyCount.objects.filter(day=at(4, day).date(), measure="reported").first()
+        DailyCount.objects.filter(pk=row.pk).update(n=F("n") + 10)
+        assert reported() == before + change

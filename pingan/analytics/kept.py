@@ -1,14 +1,15 @@
-"""The flow sums of ended months, kept in the cache.
+"""The flow sums of ended months and days, kept in the cache.
 
-A month's counters stop changing once it has ended, except when an event dated in it is written later
-(a back-dated import, the demo's history) or the rollups are rebuilt. Both bump a generation number,
-on commit, and sums are kept under the generation that was current when they were read. So a kept sum
-is never older than the counters, and a year's figures read twelve kept months instead of a year of
-counter rows.
+Flows are counted on the local day of their event, so a day's counters stop changing once it has ended,
+except when an event dated in it is written later (a back-dated import, the demo's history) or the
+rollups are rebuilt. Both bump a generation number, on commit, and sums are kept under the generation
+that was current when they were read. So a kept sum is never older than the counters: a year's figures
+read twelve kept months, and a week or a month under way reads today's counter rows and the kept sums of
+its other days.
 """
 
 import time
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
@@ -35,10 +36,13 @@ def _bump() -> None:
         cache.set(GENERATION, time.time_ns(), None)
 
 
+# A day is kept only a while after it ends: an event written just before midnight may commit just after.
+GRACE = timedelta(minutes=5)
+
+
 def written_into(first_day: date) -> None:
-    """Counters from `first_day` on were written: if that is before this month, the kept sums of the
-    ended months are stale."""
-    if first_day < this_month():
+    """Counters from `first_day` on were written: if that is before today, kept sums are stale."""
+    if first_day < timezone.localdate():
         _stale()
 
 
@@ -53,9 +57,15 @@ def _stale() -> None:
     transaction.on_commit(_bump)
 
 
+def today() -> date:
+    """The first day that is not kept: days before it have ended (and their grace passed)."""
+    return timezone.localtime(timezone.now() - GRACE).date()
+
+
 def this_month() -> date:
-    return timezone.localdate().replace(day=1)
+    """The first month that is not kept."""
+    return today().replace(day=1)
 
 
-def key(gen: int, scope: tuple, month: date) -> str:
-    return "rollups:flows:" + ":".join(str(part) for part in (gen, *scope, f"{month:%Y-%m}"))
+def key(gen: int, scope: tuple, span: str) -> str:
+    return "rollups:flows:" + ":".join(str(part) for part in (gen, *scope, span))

@@ -93,11 +93,9 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
     """Counter sums for the days first..last (local), as of the end of `last`. Keys are the town code or
     unit id when grouped `by` "town" or "unit", else None."""
     out: dict = defaultdict(Sums)
-    closed_by_unit: Counter = Counter()  # (group, unit): disputes closed
-    for flows, units in _flow_sums(where, first, last, by):
-        for (group, *flow), total in flows.items():
-            out[group].flows[tuple(flow)] += total
-        closed_by_unit.update(units)
+    flows, closed_by_unit = _flow_sums(where, first, last, by)  # closed_by_unit: (group, unit) → disputes
+    for (group, *flow), total in flows.items():
+        out[group].flows[tuple(flow)] += total
     # As of the end of `last` (open 积案: of the day before `first`): what counts now, less the changes
     # dated after. Both reads are small for a recent period; see StockNet.
     standing = Q(measure="overdue", due_day__lte=last) | Q(
@@ -129,27 +127,52 @@ def _read(qs: QuerySet, by: str | None, *extra: str) -> dict[tuple, Flows]:
     return found
 
 
-def _flow_sums(where: Where, first: date, last: date, by: str | None) -> list[Flows]:
-    """The flow sums of the days first..last: the days at either end from the daily counters, whole
-    months from the monthly ones, those of ended months kept (pingan.analytics.kept)."""
-    out = [flows for qs in daily_edges(first, last) for flows in _read(_where(qs, where), by).values()]
-    months = whole_months(first, last)
-    if not months:
-        return out
-    ended = kept.this_month()
-    gen = kept.generation()
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _flow_sums(where: Where, first: date, last: date, by: str | None) -> Flows:
+    """The flow sums of the days first..last: ended months from the monthly counters, every other day
+    from the daily ones. The sums of ended months and days are kept (pingan.analytics.kept), so a period
+    under way reads the counter rows of today and later only, and an ended one none once kept."""
+    today = kept.today()
+    months = [m for m in whole_months(first, last) if m < today.replace(day=1)]
+    in_months = {d for m in months for d in _days(m, _next_month(m) - timedelta(days=1))}
+    days = [d for d in _days(first, min(last, today - timedelta(days=1))) if d not in in_months]
     scope = (where.region, where.unit, where.stream, by or "")
-    keys = {kept.key(gen, scope, m): m for m in months if m < ended}
+    total: Flows = (Counter(), Counter())
+    parts = _kept(scope, "month", months, where, by) + _kept(scope, "day", days, where, by)
+    if last >= today:
+        parts += _read(
+            _where(DailyCount.objects.filter(day__gte=max(first, today), day__lte=last), where), by
+        ).values()
+    for flows, units in parts:
+        total[0].update(flows)
+        total[1].update(units)
+    return total
+
+
+def _kept(scope: tuple, unit: str, starts: list[date], where: Where, by: str | None) -> list[Flows]:
+    """The flow sums of ended months or days (`unit`, `starts` their first days): those kept in the cache,
+    the others read in one query and kept."""
+    if not starts:
+        return []
+    gen = kept.generation()
+    label = "%Y-%m" if unit == "month" else "%Y-%m-%d"
+    keys = {kept.key(gen, scope, f"{start:{label}}"): start for start in starts}
     found = {keys[k]: flows for k, flows in cache.get_many(list(keys)).items()}
-    todo = [m for m in months if m not in found]
+    todo = [start for start in starts if start not in found]
     if todo:
-        read = _read(_where(MonthlyCount.objects.filter(month__in=todo), where), by, "month")
-        fresh = {m: read.get((m,), (Counter(), Counter())) for m in todo}
-        found |= fresh
-        cache.set_many(
-            {kept.key(gen, scope, m): flows for m, flows in fresh.items() if m < ended}, kept.KEEP_SECONDS
+        rows = (
+            MonthlyCount.objects.filter(month__in=todo)
+            if unit == "month"
+            else DailyCount.objects.filter(day__in=todo)
         )
-    return out + [found[m] for m in months]
+        read = _read(_where(rows, where), by, unit)
+        fresh = {start: read.get((start,), (Counter(), Counter())) for start in todo}
+        found |= fresh
+        cache.set_many({k: fresh[start] for k, start in keys.items() if start in fresh}, kept.KEEP_SECONDS)
+    return [found[start] for start in starts]
 
 
 def by_village(region: str, measure: str, first: date, last: date, *, streams_excluded=()) -> dict[str, int]:
