@@ -217,6 +217,12 @@ def _reason(code: str, near: float | None, apart: timedelta) -> Reason:
         return Reason(code, f"相距约 {metres} 米" if metres else "相距不到 10 米")
     if code == "time":
         hours = apart / timedelta(hours=1)
-        gap = "不到 1 小时" if hours < 1 else f"{int(hours)} 小时" if hours < 48 else f"{int(hours // 24)} 天"
+        gap = (
+            "不到 1 小时"
+            if hours < 1
+            else f"约 {round(hours)} 小时"
+            if hours < 24
+            else f"约 {round(hours / 24)} 天"
+        )
         return Reason(code, f"时间相近（相差{gap}）")
     return Reason(code, LABELS[code])
