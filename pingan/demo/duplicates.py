@@ -1,13 +1,15 @@
 """A labelled set for the 相似案件 check (pingan.cases.similar): base cases, true duplicates of some of
 them, and decoys, registered through the real intake action with an injected clock.
 
-A duplicate is the same matter reported again: its title and description reworded (other words, a
-frame such as "再次反映"), the same village or grid, the same building, coordinates a few dozen metres
-off, a few hours or days later. Decoys are what a careless check would take for one: another matter
-of the same category in the same village and week, another matter in the same building, and the same
-kind of matter in the same place two months earlier. Every case has a `matter`: a base and its
-duplicates share one, every other case has its own. benchmarks/duplicates.py measures precision and
-recall on it; tests/test_duplicates.py uses a small one.
+A duplicate is the same matter reported again: its title and description reworded (other words,
+a frame such as "再次反映"), the same village or grid, often the same building and coordinates a
+hundred metres off at most, a few hours or days later. Decoys are what a careless check would
+take for one: another matter of the same kind (same category, told alike) in the same village
+and week by other people at another spot, another matter of the same category there, another
+matter in the same building, and the same kind of matter in the same place two months earlier.
+Every case has a `matter`: a base and its duplicates share one, every other case has its own.
+benchmarks/duplicates.py measures precision and recall on it; tests/test_duplicates.py uses a
+small one.
 """
 
 import math
@@ -154,7 +156,7 @@ class _Maker:
 
     def register(self, m: _Matter, *, title: str, description: str, address: str, region: str,
                  spot: tuple[float, float] | None, at: datetime, matter: int) -> str:  # fmt: skip
-        payload = {
+        payload: dict[str, object] = {
             "stream": m.stream,
             "category": m.category,
             "title": title[:200],
@@ -181,8 +183,9 @@ class _Maker:
         rng = self.rng
         title, description = (t.format(**m.words) for t in m.template)
         region = m.region if rng.random() < 0.7 else m.village.code
-        address = m.address + (f"{rng.randint(1, 4)}单元" if rng.random() < 0.5 else "")
-        spot = _jitter(m.spot, rng, 120) if m.spot and rng.random() < 0.85 else None
+        # Some callers name the building, some only the village; some phones give a location.
+        address = rng.choice((m.address, m.address + f"{rng.randint(1, 4)}单元", ""))
+        spot = _jitter(m.spot, rng, 120) if m.spot and rng.random() < 0.7 else None
         at = m.at + timedelta(hours=rng.uniform(1, 120))
         return self.register(
             m, title=reworded_title(title, rng), description=reworded_description(description, rng),
@@ -212,7 +215,15 @@ def make_duplicate_set(
 
 def _decoy(maker: _Maker, m: _Matter, matter: int) -> str:
     rng = maker.rng
-    kind = rng.choice(("same_category", "same_building", "months_before"))
+    kind = rng.choice(("same_kind", "same_category", "same_building", "months_before"))
+    if kind == "same_kind":  # the same kind of matter in the same village and week, other people and spot
+        other = maker.matter(like=m, category=m.category)
+        at = m.at + timedelta(hours=rng.uniform(-72, 72))
+        title, description = (t.format(**other.words) for t in m.template)
+        return maker.register(
+            m, title=title, description=description, address=other.address, region=other.region,
+            spot=other.spot, at=at, matter=matter,
+        )  # fmt: skip
     if kind == "months_before":  # the same kind of matter in the same place, well outside the window
         other = maker.matter(like=m, category=m.category)
         at = m.at - timedelta(days=rng.uniform(45, 90))
