@@ -393,6 +393,7 @@ def minimal_bodies(county) -> dict[str, dict]:
         "accept": note,
         "reject": reason,
         "merge": {"into": "PA-990122-2000-000001"},
+        "relate": {"case": "PA-990122-2000-000001"},
         "withdraw": reason,
         "answer": {"summary": "走查", "outcome": "explained"},
         "dispatch": {"lead_unit": town_centre(county, county.towns[1])},

@@ -12,14 +12,15 @@ from pydantic import BaseModel, Field
 
 from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
-from pingan.core.errors import invalid, not_found
+from pingan.core.errors import forbidden, invalid, not_found
 from pingan.core.validation import MAX_RECORD_ID, Moment
 from pingan.regions.models import Unit, subtree_q
 
 from .models import Attachment, Case, CaseEvent, CaseRequest, Category, LeaderAssignment, Status
 from .models.case import CASE_FIELDS, OPEN_STATUSES, due_soon_q, overdue_q
+from .similar import SHOWN, SimilarCase, similar_to_case
 from .tips import note_refused
-from .workflow import TRANSITIONS
+from .workflow import TRANSITIONS, may_look_for_similar
 
 MAX_LIMIT = 200
 MAX_OVERDUE_DAYS = 36500
@@ -269,6 +270,21 @@ def case_events(user, number: str) -> list[CaseEvent]:
     if case is None:
         _refused(user, number)
     return case_timeline(case)
+
+
+MAX_SIMILAR = 20
+
+
+def similar_cases(user, number: str, *, limit: int = SHOWN) -> list[SimilarCase]:
+    """相似案件 of a case on file: 404 out of scope, 403 for those who do not triage cases."""
+    case = Case.objects.visible_to(user).select_related("category").filter(number=number).first()
+    if case is None:
+        _refused(user, number)
+    if not may_look_for_similar(scope_of(user), case):
+        raise forbidden("查找相似案件限受理分派、督查、领导和网格人员。")
+    if not 1 <= limit <= MAX_SIMILAR:
+        raise invalid({"limit": f"应在 1 到 {MAX_SIMILAR} 之间"})
+    return similar_to_case(user, case, limit=limit)
 
 
 def case_attachment(user, number: str, attachment_id: int) -> Attachment:
