@@ -17,6 +17,7 @@ from pingan.cases.clocks import LOCAL
 from pingan.cases.models import Case
 from pingan.cases.sweep import sweep
 from pingan.core.periods import period_of
+from pingan.demo.surges import seed_surges
 from pingan.notices.models import Notification
 from pingan.regions.models import Region
 from pingan.reports.content import weekly_document
@@ -24,6 +25,7 @@ from pingan.surges import stats
 from pingan.surges.actions import dismiss, open_case, run_detection
 from pingan.surges.detection import detect
 from pingan.surges.models import SurgeAlert, SurgeRun
+from pingan.surges.selectors import place_name
 
 from .conftest import PASSWORD, Api, case_body
 
@@ -70,8 +72,8 @@ def test_poisson_tail_matches_the_sum_of_the_probabilities():
 
 def test_a_rise_needs_the_minimum_count_and_a_small_enough_p():
     assert stats.rise(2, 0, p_max=0.01, min_cases=3) is None  # two cases: never, whatever the base
-    lam, p = stats.rise(3, 0, p_max=0.01, min_cases=3)  # a rare category: the floor of 1/8 a week
-    assert lam == 1 / 8 and p < 0.001
+    mean, p = stats.rise(3, 0, p_max=0.01, min_cases=3)  # a rare category: tested against 1/8 a week
+    assert mean == 0 and p == pytest.approx(stats.poisson_tail(3, 1 / 8))
     assert stats.rise(3, 16, p_max=0.01, min_cases=3) is None  # two a week as usual: P ≈ 0.32
     assert stats.rise(6, 8, p_max=0.001, min_cases=3) is not None  # one a week, then six
 
@@ -305,3 +307,20 @@ def test_detection_reads_a_fixed_number_of_queries(county, django_assert_max_num
         _register(county, days_ago, address="幸福路 12 号", category="R03")
     with django_assert_max_num_queries(8):
         assert {f.kind for f in detect(TODAY)} == {"cluster", "rise"}
+
+
+def test_a_place_is_named_town_village_grid_without_repeating_the_village(county):
+    village = _village(county)
+    grid = Region.objects.select_related("parent__parent").get(code=county.grids[village.code][0].code)
+    name = place_name(grid)
+    assert name.startswith(county.towns[0].name) and name.endswith(grid.name)
+    assert name.count(village.name) == 1
+
+
+def test_the_demo_seeds_a_few_alerts_through_the_intake_once(county):
+    assert seed_surges(county) >= 4
+    kinds = set(SurgeAlert.objects.values_list("kind", flat=True))
+    assert kinds == {"rise", "cluster", "group"}
+    opened = SurgeAlert.objects.get(status="case_opened")
+    assert opened.case.stream == "rectification" and opened.run_day == TODAY - timedelta(days=7)
+    assert seed_surges(county) == 0

@@ -87,15 +87,20 @@ def place_name(region: Region) -> str:
     names: list[str] = []
     r: Region | None = region
     while r is not None and len(r.code) > 6:
-        names.append(r.name)
+        if not (names and names[-1].startswith(r.name)):  # 平岗社区第1网格 already says 平岗社区
+            names.append(r.name)
         r = r.parent
     return "".join(reversed(names)) or region.name
 
 
+def _day(d: date) -> str:
+    return f"{d.month}月{d.day}日"
+
+
 def window_text(alert: SurgeAlert) -> str:
     if alert.window_start == alert.window_end:
-        return f"{alert.window_start:%m月%d日}"
-    return f"{alert.window_start:%m月%d日}—{alert.window_end:%m月%d日}"
+        return _day(alert.window_start)
+    return f"{_day(alert.window_start)}—{_day(alert.window_end)}"
 
 
 def category_name(alert: SurgeAlert) -> str:

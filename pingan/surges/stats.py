@@ -27,14 +27,16 @@ def poisson_tail(k: int, lam: float) -> float:
 
 
 def rise(recent: int, baseline_total: int, *, p_max: float, min_cases: int) -> tuple[float, float] | None:
-    """(weekly mean of the baseline, P) when the last seven days' count is a surge, else None."""
+    """(weekly mean of the baseline, P) when the last seven days' count is a surge, else None. The P
+    is taken against the mean raised to the floor."""
     if recent < min_cases:
         return None
-    lam = max(baseline_total / WEEKS, BASELINE_FLOOR)
+    mean = baseline_total / WEEKS
+    lam = max(mean, BASELINE_FLOOR)
     if recent <= lam:
         return None
     p = poisson_tail(recent, lam)
-    return (lam, p) if p < p_max else None
+    return (mean, p) if p < p_max else None
 
 
 def cluster(
