@@ -16,7 +16,7 @@ from .schemas import SIGNED_IN, Out, Ref, answers
 router = Router(tags=["研判预警"])
 
 
-class CategoryRef(Out):
+class SurgeCategory(Out):
     code: str
     name: str
 
@@ -27,7 +27,7 @@ class SurgeOut(Out):
     kind_label: str
     region: Ref
     place_name: str = Field(description="乡镇、村（社区）、网格名称连写")
-    category: CategoryRef | None = Field(description="分类；同一地点集中报告涉及多类时为 null")
+    category: SurgeCategory | None = Field(description="分类；同一地点集中报告涉及多类时为 null")
     place: str = Field(description="集中报告的地点（案件登记的地址）；其他类型为空")
     window_start: date
     window_end: date = Field(description="统计截止日（含）")
@@ -58,11 +58,11 @@ class SurgeQuery(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-class DismissIn(Schema):
+class SurgeDismissIn(Schema):
     reason: str = Field(description="排除理由", max_length=2000)
 
 
-class OpenCaseIn(Schema):
+class SurgeCaseIn(Schema):
     title: str = Field("", description="整改案件标题；不填按预警生成", max_length=200)
     description: str = Field("", description="整改要求，接在预警内容之后", max_length=2000)
 
@@ -107,7 +107,7 @@ def get_surge(request, alert_id: RecordId):
     summary="排除预警（受理分派员）",
     description="已排除或已转整改的预警不能再处置（409 invalid_transition）。",
 )
-def dismiss_surge(request, alert_id: RecordId, payload: DismissIn):
+def dismiss_surge(request, alert_id: RecordId, payload: SurgeDismissIn):
     alert = selectors.find_alert(request.user, alert_id)
     actions.dismiss(alert, by=request.user, reason=payload.reason)
     return surge_out(selectors.find_alert(request.user, alert_id))
@@ -120,7 +120,7 @@ def dismiss_surge(request, alert_id: RecordId, payload: DismissIn):
     description="在预警所在区划登记一件 `rectification` 整改案件（经案件登记的同一流程），"
     "预警状态变为 case_opened，`case` 为新案件编号。",
 )
-def open_case_from_surge(request, alert_id: RecordId, payload: OpenCaseIn):
+def open_case_from_surge(request, alert_id: RecordId, payload: SurgeCaseIn):
     alert = selectors.find_alert(request.user, alert_id)
     actions.open_case(alert, by=request.user, title=payload.title, description=payload.description)
     return Status(201, surge_out(selectors.find_alert(request.user, alert_id)))
