@@ -3,6 +3,8 @@ detected at its threshold and not below; a re-run writes nothing twice; the noti
 dispatchers in scope only; readers outside the scope get 404, leaders read but do not act; dismiss and
 open a rectification case; the API, the page, the dashboards, the weekly report and the daily run."""
 
+import html
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -90,7 +92,7 @@ def test_a_cluster_is_the_largest_run_within_the_hours_ending_on_the_last_day():
 # ---------------------------------------------------------------- detection on the database
 
 
-def test_a_rise_in_a_village_and_category_is_detected_and_one_below_it_is_not(county):
+def test_a_rise_in_a_village_and_category_is_detected_and_one_below_it_is_not(county, web):
     _baseline(county, 1)  # R02 in the first village: one a week
     for days_ago in (1, 2, 3, 4, 5, 6):
         _register(county, days_ago)
@@ -104,6 +106,11 @@ def test_a_rise_in_a_village_and_category_is_detected_and_one_below_it_is_not(co
     assert (alert.region_id, alert.category.code, alert.count) == (_village(county).code, "R02", 6)
     assert alert.baseline == 1.0 and alert.p_value == pytest.approx(0.000594, rel=1e-2)
     assert (alert.window_start, alert.window_end) == (TODAY - timedelta(days=7), TODAY - timedelta(days=1))
+    # The alert's page links to the ledger of the cases behind it, and the ledger's total is the count.
+    page = web("leader").get(f"/surges/{alert.pk}/").content.decode()
+    link = re.search(r'href="(/cases/\?[^"]+)"', page).group(1)
+    ledger = web("leader").get(html.unescape(link)).content.decode()
+    assert "data-total>6</strong>" in ledger
 
 
 def test_fewer_than_three_cases_are_never_a_rise(county):

@@ -1,7 +1,6 @@
 """The 研判预警 pages: the list with its filters, and one alert with the dispatcher's two forms
 (dismiss with a reason; open a rectification case). Leaders and supervisors read only."""
 
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -44,8 +43,12 @@ def _ledger(alert: SurgeAlert) -> str:
     """The ledger filtered to the cases behind the alert (those the reader may see)."""
     if alert.source_case is not None:
         return reverse("cases:detail", args=[alert.source_case.number])
-    query = {"region": alert.region_id, "created_after": alert.window_start.isoformat(),
-             "created_before": (alert.window_end + timedelta(days=1)).isoformat()}  # fmt: skip
+    # The ledger reads a bare day as "to the end of that day".
+    query = {
+        "region": alert.region_id,
+        "created_after": alert.window_start.isoformat(),
+        "created_before": alert.window_end.isoformat(),
+    }
     if alert.category:
         query["category"] = alert.category.code
     return reverse("cases:ledger") + "?" + urlencode(query)
