@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "pingan.accountability",
     "pingan.screening",
     "pingan.focusareas",
+    "pingan.surges",
     "pingan.inspections",
     "pingan.creation",
     "pingan.campaigns",
@@ -141,6 +142,7 @@ TEMPLATES = [
                 "pingan.navigation.navigation",
                 "pingan.dashboard.accountability",
                 "pingan.dashboard.focus_areas",
+                "pingan.dashboard.surges",
             ],
             "builtins": ["pingan.core.templatetags.pingan_tags"],
         },
@@ -404,6 +406,14 @@ PINGAN_ESCALATION_HOURS = float(os.environ.get("PINGAN_ESCALATION_HOURS", "24"))
 PINGAN_LISTED_REPORT_DAYS = int(os.environ.get("PINGAN_LISTED_REPORT_DAYS", "7"))
 # 调解协议: the handler is reminded this many days before the performance deadline (and once it passes).
 PINGAN_PERFORMANCE_REMIND_DAYS = int(os.environ.get("PINGAN_PERFORMANCE_REMIND_DAYS", "3"))
+# 研判预警 (pingan.surges): a village × category whose last 7 days exceed its 8-week weekly mean with a
+# Poisson upper tail below this P (and at least MIN_CASES cases); this many reports at one address within
+# CLUSTER_HOURS; a 群体性 case of at least GROUP_SIZE people. benchmarks/surges.py measures the P.
+PINGAN_SURGE_P = float(os.environ.get("PINGAN_SURGE_P", "0.001"))
+PINGAN_SURGE_MIN_CASES = int(os.environ.get("PINGAN_SURGE_MIN_CASES", "3"))
+PINGAN_SURGE_CLUSTER_REPORTS = int(os.environ.get("PINGAN_SURGE_CLUSTER_REPORTS", "3"))
+PINGAN_SURGE_CLUSTER_HOURS = int(os.environ.get("PINGAN_SURGE_CLUSTER_HOURS", "72"))
+PINGAN_SURGE_GROUP_SIZE = int(os.environ.get("PINGAN_SURGE_GROUP_SIZE", "30"))
 
 LOGGING = {
     "version": 1,

@@ -283,6 +283,8 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "report_id": [str(secret.report_id)],
         "entry_id": [str(secret.entry_id)],
         "focus_id": [str(secret.focus_id)],
+        # 研判预警 (aggregate: no alert names the secret case; these answer an outsider 404 or refuse him)
+        "alert_id": ["1"],
         # 专项整治 (no campaign holds the secret case: these URLs answer an outsider 404 or refuse him)
         "campaign_id": ["1"],
         "task_id": ["1"],

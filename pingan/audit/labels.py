@@ -189,6 +189,14 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "研判预警",
+        {
+            "surges.detect": "运行研判预警",
+            "surges.dismiss": "排除研判预警",
+            "surges.open_case": "研判预警转整改案件",
+        },
+    ),
+    (
         "专项整治",
         {
             "campaign.create": "创建专项整治",
