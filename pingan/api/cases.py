@@ -70,6 +70,8 @@ def create_case(request, payload: CaseIn):
     summary="案件台账",
     description=(
         "键集分页：用上一页返回的 `next_cursor` 取下一页。`with_total=true` 时另返回符合条件的总数 `total`。"
+        "`q` 在标题、描述、办理记录和案件编号中查找这段文字（不分大小写）；一两个字只查标题，"
+        "数字另查编号末尾的序号。"
     ),
 )
 def list_cases(request, filters: Query[CaseListQuery]):

@@ -18,6 +18,7 @@ from pingan.regions.models import Unit, subtree_q
 
 from .models import Attachment, Case, CaseEvent, CaseRequest, Category, LeaderAssignment, Status
 from .models.case import CASE_FIELDS, OPEN_STATUSES, due_soon_q, overdue_q
+from .search import text_q
 from .similar import SHOWN, SimilarCase, similar_to_case
 from .tips import note_refused
 from .workflow import TRANSITIONS, may_look_for_similar
@@ -43,7 +44,7 @@ class CaseFilter(BaseModel):
     open: bool | None = None  # still open (not finished), whatever the state
     backlog: bool | None = None  # 积案 (GOVERNANCE §7), marked by mark_backlog or imported
     leader: Literal["me"] | None = None  # me: the cases whose 包案 leader is the reader
-    q: str | None = None
+    q: str | None = None  # 关键词: number, title, description, work records (pingan.cases.search)
     created_after: Moment | None = None  # on reported_at (登记时间)
     created_before: Moment | None = None
     closed_after: Moment | None = None  # on closed_at (结案时间, also of a rejected or merged case)
@@ -99,8 +100,7 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter, user=None) -> QuerySet[Case]
     if f.leader == "me":
         qs = qs.filter(responsible_leader=user) if user is not None else qs.none()
     if f.q:
-        text = f.q.strip()[:100]
-        qs = qs.filter(Q(number=text) | Q(title__icontains=text) | Q(description__icontains=text))
+        qs = qs.filter(text_q(f.q))
     if f.created_after:
         qs = qs.filter(reported_at__gte=f.created_after)
     if f.created_before:
