@@ -27,13 +27,25 @@ def time_reports(rounds: int) -> list[dict]:
     from pingan.core.periods import period_of
     from pingan.regions.models import Region
     from pingan.reports.actions import generate
+    from pingan.reports.models import Report
 
     county = Region.objects.get(level="county")
     today = timezone.localdate()
+    published = set(
+        Report.objects.filter(region=county, published_at__isnull=False).values_list("kind", "period")
+    )
+
+    def unpublished(kind: str, p):
+        """The latest period from `p` back whose county report may still be generated: the demo publishes
+        the last three months' 通报, and a published report is frozen."""
+        while (kind, p.key) in published:
+            p = p.previous()
+        return p.key
+
     periods = {
-        "monthly": period_of("month", today.replace(day=1) - timedelta(days=1)).key,
-        "weekly": period_of("week", today - timedelta(days=7)).key,
-        "quarterly": period_of("quarter", today).previous().key,
+        "monthly": unpublished("monthly", period_of("month", today.replace(day=1) - timedelta(days=1))),
+        "weekly": unpublished("weekly", period_of("week", today - timedelta(days=7))),
+        "quarterly": unpublished("quarterly", period_of("quarter", today).previous()),
     }
     results = []
     for kind, period in periods.items():

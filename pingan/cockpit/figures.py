@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Substr
 from django.http import QueryDict
 from django.urls import reverse
@@ -90,6 +90,13 @@ def _ledger(user, params: dict) -> QuerySet[Case]:
     return filter_cases(Case.objects.visible_to(user), ledger_filter(QueryDict(_query(params))), user)
 
 
+def _n(*q: Q, **filter) -> Count:
+    """COUNT(1), not COUNT(id): the counts read only columns the covering indexes on reported_at and
+    closed_at hold, so PostgreSQL answers them from the index alone (at 1M cases the quarter's 办结数
+    read 115k heap pages for the id: 148 ms)."""
+    return Count(Value(1), filter=Q(*q, **filter) if q or filter else None)
+
+
 def _count(user, **params) -> Figure:
     return Figure(_ledger(user, params).count(), ledger_link(**params))
 
@@ -141,10 +148,7 @@ def per_period(user, key: str, region: str, periods: list[Period], today: date) 
         bounds = [ledger_filter(QueryDict(_query(params(region, p)))) for p in todo]
         found = base.aggregate(
             **{
-                f"p{i}": Count(
-                    "pk",
-                    filter=Q(**{f"{column}__gte": getattr(f, after), f"{column}__lt": getattr(f, before)}),
-                )
+                f"p{i}": _n(**{f"{column}__gte": getattr(f, after), f"{column}__lt": getattr(f, before)})
                 for i, f in enumerate(bounds)
             }
         )
@@ -218,12 +222,42 @@ def children(region: Region) -> list[Region]:
 
 
 def _grouped(qs: QuerySet[Case], expression, keys: list) -> dict:
-    rows = qs.annotate(group=expression).values("group").annotate(n=Count("pk")).order_by()
+    rows = qs.annotate(group=expression).values("group").annotate(n=_n()).order_by()
     found = {row["group"]: row["n"] for row in rows}
     return {k: found.get(k, 0) for k in keys}
 
 
-def by_child(user, region: Region, month: Period) -> tuple[list[Region], list[Series]]:
+@dataclass
+class Overdue:
+    """Open cases past a due now, per child region (town, or village of a town): the total and those at
+    least N days past for each ageing bucket. One grouped query serves the bars and the ageing chart."""
+
+    region: str
+    by_child: dict[str, int]
+    past: dict[int, int]  # at least N days past due → cases, the whole region
+
+
+def overdue(user, region: Region) -> Overdue:
+    members = children(region)
+    width = len(members[0].code) if members else len(region.code)
+    now = timezone.now()
+    past = {f"past{low}": _n(overdue_q(now - timedelta(days=low))) for _, low, _ in AGEING}
+    rows = (
+        _ledger(user, overdue_now(region.code))
+        .annotate(group=Substr("region_id", 1, width))
+        .values("group")
+        .annotate(n=_n(), **past)
+        .order_by()
+    )
+    by_child, totals = {}, dict.fromkeys(past, 0)
+    for row in rows:
+        by_child[row["group"]] = row["n"]
+        for name in past:
+            totals[name] += row[name]
+    return Overdue(region.code, by_child, {low: totals[f"past{low}"] for _, low, _ in AGEING})
+
+
+def by_child(user, region: Region, month: Period, late: Overdue) -> tuple[list[Region], list[Series]]:
     """登记量 and 办结数 of a month and 超期 now, per town (per village for a town)."""
     members = children(region)
     codes = [r.code for r in members]
@@ -234,11 +268,11 @@ def by_child(user, region: Region, month: Period) -> tuple[list[Region], list[Se
     for key, label, params in (
         ("reported", f"{month.label}登记量", lambda c: reported_in(c, month)),
         ("closed", f"{month.label}办结数", lambda c: closed_in(c, month)),
-        ("overdue", "当前超期件数", overdue_now),
     ):
         counts = _grouped(_ledger(user, params(region.code)), Substr("region_id", 1, width), codes)
-        figures = [Figure(counts[c], ledger_link(**params(c))) for c in codes]
-        series.append(Series(key, label, figures))
+        series.append(Series(key, label, [Figure(counts[c], ledger_link(**params(c))) for c in codes]))
+    figures = [Figure(late.by_child.get(c, 0), ledger_link(**overdue_now(c))) for c in codes]
+    series.append(Series("overdue", "当前超期件数", figures))
     return members, series
 
 
@@ -257,16 +291,12 @@ def trend(user, region: str, today: date) -> tuple[list[Period], list[Series]]:
     return months, series
 
 
-def ageing(user, region: str) -> Series:
-    """Open cases past a due now, by how long; one conditional count per bucket."""
-    now = timezone.now()
-    qs = _ledger(user, overdue_now(region))
-    past = {f"past{low}": Count("pk", filter=overdue_q(now - timedelta(days=low))) for _, low, _ in AGEING}
-    found = qs.aggregate(**past)
-    counts = [*(found[name] for name in past), 0]
+def ageing(late: Overdue) -> Series:
+    """Open cases past a due now, by how long (a bucket: at least N days past, less those at least M)."""
+    counts = [*(late.past[low] for _, low, _ in AGEING), 0]
     series = Series("ageing", "超期件数")
     for i, (_, low, high) in enumerate(AGEING):
-        params = {**overdue_now(region), "overdue_days_min": low or None, "overdue_days_max": high}
+        params = {**overdue_now(late.region), "overdue_days_min": low or None, "overdue_days_max": high}
         series.figures.append(Figure(counts[i] - counts[i + 1], ledger_link(**params)))
     return series
 

@@ -84,9 +84,10 @@ def cockpit(request):
     month = _month(request.GET.get("month", "").strip(), today)
     periods = figures.period_rows(user, region.code, today)
     _rates_for_display(periods)
-    members, bars = figures.by_child(user, region, month)
+    late = figures.overdue(user, region)
+    members, bars = figures.by_child(user, region, month, late)
     months, trend = figures.trend(user, region.code, today)
-    ageing = figures.ageing(user, region.code)
+    ageing = figures.ageing(late)
     data = {
         "bars": {"categories": [m.name for m in members], "series": [s.out() for s in bars]},
         "trend": {"categories": [m.key for m in months], "series": [s.out() for s in trend]},
