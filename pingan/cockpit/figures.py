@@ -251,9 +251,10 @@ def overdue(user, region: Region) -> Overdue:
     )
     by_child, totals = {}, dict.fromkeys(past, 0)
     for row in rows:
-        by_child[row["group"]] = row["n"]
+        found: dict = dict(row)  # its keys are made above, which the type checker cannot follow
+        by_child[found["group"]] = found["n"]
         for name in past:
-            totals[name] += row[name]
+            totals[name] += found[name]
     return Overdue(region.code, by_child, {low: totals[f"past{low}"] for _, low, _ in AGEING})
 
 
