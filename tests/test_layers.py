@@ -51,6 +51,7 @@ ALLOWED = {
         "inspections",
     },
     "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision", "campaigns"},
+    "suggest": {"core", "regions", "audit", "accounts", "cases"},
     "api": {
         "core",
         "regions",
@@ -70,6 +71,7 @@ ALLOWED = {
         "inspections",
         "creation",
         "campaigns",
+        "suggest",
     },
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
@@ -90,6 +92,7 @@ ALLOWED = {
         "inspections",
         "creation",
         "campaigns",
+        "suggest",
         "wsgi",
     },
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},
