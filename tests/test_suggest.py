@@ -275,3 +275,16 @@ def test_the_forms_offer_the_suggestions_as_buttons_that_fill_the_field(county, 
     # Only while it may be dispatched: the handler sees the case once it is his, but no hint.
     api("dispatcher").act(number, "dispatch", {"lead_unit": unit.code})
     assert web("handler").get(f"/suggest/cases/{number}/").content.strip() == b""
+
+
+def test_a_suggestion_costs_a_fixed_handful_of_queries(county, api, trained):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dispatcher = api("dispatcher")
+    ask(dispatcher, title="先问一次")  # the token's first use records when it was used
+    for title in ("邻居噪音", "工地老板拖欠工资三个月，工人多次讨要未果" * 20):
+        with CaptureQueriesContext(connection) as ctx:
+            ask(dispatcher, title=title[:200], description=title, region=county.towns[0].code)
+        # The token, the grants, the categories (with their parents), the units within reach.
+        assert len(ctx.captured_queries) == 4, "\n".join(q["sql"][:90] for q in ctx.captured_queries)
