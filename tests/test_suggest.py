@@ -175,6 +175,7 @@ def test_without_a_model_the_api_says_so_and_the_forms_work_as_today(county, api
         "lead_unit": [],
     }
     c = web("dispatcher")
+    assert "/suggest/" not in c.get("/cases/new/").content.decode()  # the form asks nothing
     hint = c.post("/suggest/intake/", {"title": "邻居噪音", "stream": "dispute"})
     assert hint.status_code == 200 and hint.content.strip() == b""
     body = case_body(county)
@@ -184,7 +185,8 @@ def test_without_a_model_the_api_says_so_and_the_forms_work_as_today(county, api
     number = r["Location"].rstrip("/").split("/")[-1]
     api("dispatcher").act(number, "accept")
     assert c.get(f"/suggest/cases/{number}/").content.strip() == b""
-    assert c.get(f"/cases/{number}/").status_code == 200
+    page = c.get(f"/cases/{number}/")
+    assert page.status_code == 200 and "/suggest/" not in page.content.decode()
 
 
 # ---------------------------------------------------------------- bad input

@@ -7,8 +7,11 @@ class SuggestConfig(AppConfig):
 
     def ready(self):
         """Cases may not import this app (STYLE: layers run one way): the intake and dispatch forms
-        learn from the hint table where to ask for suggestions."""
+        learn from the hint table where to ask for suggestions, and that there are none until a model
+        has been trained."""
         from pingan.cases.views import hints
 
-        hints.URLS[hints.INTAKE_CATEGORY] = "suggest:intake"
-        hints.URLS[hints.DISPATCH_LEAD_UNIT] = "suggest:dispatch"
+        from .selectors import model_exists
+
+        hints.HINTS[hints.INTAKE_CATEGORY] = hints.Hint("suggest:intake", model_exists)
+        hints.HINTS[hints.DISPATCH_LEAD_UNIT] = hints.Hint("suggest:dispatch", model_exists)

@@ -51,6 +51,11 @@ _lock = threading.Lock()
 _cached: tuple[tuple, Model | None] | None = None
 
 
+def model_exists() -> bool:
+    """Is there a model file at all? A look at the directory, not a read of the model."""
+    return Path(settings.SUGGEST_MODEL).exists()
+
+
 def current_model() -> Model | None:
     """The model in SUGGEST_MODEL, cached per process and keyed by the file's identity and time."""
     global _cached

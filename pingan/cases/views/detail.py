@@ -73,7 +73,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
     if "dispatch" in allowed:
         suggested = suggest_lead_unit(case.category, case.region_id, timezone.now().astimezone(LOCAL).date())
         context["suggested_unit"] = suggested.code if suggested else ""
-        context["hint_urls"] = hints.URLS
+        context["hint_urls"] = hints.ready_urls()
     if {"dispatch", "exclude", "assign_leader"} & set(allowed):
         context["units"] = list(Unit.objects.filter(active=True).order_by("path").values_list("code", "name"))
     status = error.status if error else 200

@@ -135,7 +135,7 @@ def new_case(request):
             "party_roles": Party.Role.choices,
             "parties": parties,
             "more_parties_open": any(p["values"]["name"] or p["errors"] for p in parties[1:]),
-            "hint_urls": hints.URLS,
+            "hint_urls": hints.ready_urls(),
         },
         status=error.status if error else 200,
     )
