@@ -1,6 +1,6 @@
 """What the dashboards show of the apps above the case core: the units and regions under accountability
 (GOVERNANCE §3, "a listed unit or region shows on every dashboard in scope until lifted") and the
-villages under 整治 as 重点整治地区 (GOVERNANCE §6), until delisted.
+villages under 整治 as 重点整治地区 (GOVERNANCE §6), until delisted; and the open 研判预警.
 
 A project-level context processor, since the home page lives in the cases app, which may not import
 the ledger. It costs nothing on other pages: the query runs only on a dashboard, and only when its
@@ -14,6 +14,7 @@ from pingan.accountability.selectors import dashboard_entries
 from pingan.accounts.scope import scope_of
 from pingan.focusareas import access as focus_access
 from pingan.focusareas.selectors import dashboard_areas, overdue
+from pingan.surges import selectors as surge_selectors
 
 DASHBOARDS = ("home", "cockpit:page")
 
@@ -61,3 +62,14 @@ def focus_areas(request):
     if not _on_dashboard(request):
         return {}
     return {"focus_area_rows": SimpleLazyObject(lambda: _focus_rows(request.user))}
+
+
+def _surge_rows(user) -> list[dict]:
+    return [{"alert": a, "text": surge_selectors.describe(a)} for a in surge_selectors.dashboard_alerts(user)]
+
+
+def surges(request):
+    """The open 研判预警 of the reader's scope (dispatchers, supervisors, leaders)."""
+    if not _on_dashboard(request):
+        return {}
+    return {"surge_rows": SimpleLazyObject(lambda: _surge_rows(request.user))}

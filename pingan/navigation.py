@@ -24,6 +24,7 @@ NAVIGATION = (
     ("统计数据", "statistics:page", ("leader", "supervisor")),
     ("问责台账", "accountability:list", ("leader", "supervisor")),
     ("重点地区", "focusareas:page", ("leader", "supervisor")),
+    ("研判预警", "surges:page", ("leader", "supervisor", "dispatcher")),
     ("专项整治", "campaigns:list", ("leader", "supervisor", "dispatcher", "unit_head", "handler")),
     ("排查月报", "screening:page", ("leader", "supervisor", "dispatcher", "grid_worker")),
     (

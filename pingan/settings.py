@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 # What Pingan creates (database, keys, attachments, exports, backups) is owner-only (DESIGN §8). Set
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "pingan.accountability",
     "pingan.screening",
     "pingan.focusareas",
+    "pingan.surges",
     "pingan.inspections",
     "pingan.creation",
     "pingan.campaigns",
@@ -141,6 +143,7 @@ TEMPLATES = [
                 "pingan.navigation.navigation",
                 "pingan.dashboard.accountability",
                 "pingan.dashboard.focus_areas",
+                "pingan.dashboard.surges",
             ],
             "builtins": ["pingan.core.templatetags.pingan_tags"],
         },
@@ -151,18 +154,24 @@ TEMPLATES = [
 # gives up after this many seconds, and a kept one is checked before each request reuses it, so that
 # the first requests after the database returns do not fail on connections it dropped.
 DB_CONNECT_TIMEOUT = int(os.environ.get("PINGAN_DB_CONNECT_TIMEOUT", "3"))
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {
-        "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
-    }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["OPTIONS"] = {"connect_timeout": DB_CONNECT_TIMEOUT}
+
+
+def database_from_url(url: str) -> dict[str, Any]:
+    """A database from its URL, with the connection options Pingan uses for PostgreSQL."""
+    db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        db["OPTIONS"] = {"connect_timeout": DB_CONNECT_TIMEOUT}
         # Server-side binding with prepared statements: PostgreSQL then reuses query plans, and on the
         # ledger and case pages planning cost more than executing. Set PINGAN_PG_PREPARE=0 behind a
         # transaction-pooling proxy (pgbouncer), which cannot keep prepared statements.
         prepare = int(os.environ.get("PINGAN_PG_PREPARE", "5"))
         if prepare > 0:
-            DATABASES["default"]["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": prepare}
+            db["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": prepare}
+    return db
+
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
     if test_name := os.environ.get("PINGAN_TEST_DB_NAME"):
         DATABASES["default"]["TEST"] = {"NAME": test_name}
 else:
@@ -179,6 +188,19 @@ else:
             },
         }
     }
+
+# A PostgreSQL streaming replica (DESIGN §9): the cockpit, the KPI API, report drafting and ledger
+# exports read from it (pingan.core.replica); everything else, and every write, goes to the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    replica = database_from_url(os.environ["DATABASE_REPLICA_URL"])
+    if "postgresql" not in DATABASES["default"]["ENGINE"] or "postgresql" not in replica["ENGINE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL 只用于 PostgreSQL 流复制备库：请同时用 DATABASE_URL 指定 PostgreSQL 主库，"
+            "两者都以 postgres:// 开头。"
+        )
+    # Under test the replica is the test database itself: nothing is created or migrated there.
+    DATABASES["replica"] = replica | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["pingan.core.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -387,6 +409,14 @@ PINGAN_ESCALATION_HOURS = float(os.environ.get("PINGAN_ESCALATION_HOURS", "24"))
 PINGAN_LISTED_REPORT_DAYS = int(os.environ.get("PINGAN_LISTED_REPORT_DAYS", "7"))
 # 调解协议: the handler is reminded this many days before the performance deadline (and once it passes).
 PINGAN_PERFORMANCE_REMIND_DAYS = int(os.environ.get("PINGAN_PERFORMANCE_REMIND_DAYS", "3"))
+# 研判预警 (pingan.surges): a village × category whose last 7 days exceed its 8-week weekly mean with a
+# Poisson upper tail below this P (and at least MIN_CASES cases); this many reports at one address within
+# CLUSTER_HOURS; a 群体性 case of at least GROUP_SIZE people. benchmarks/surges.py measures the P.
+PINGAN_SURGE_P = float(os.environ.get("PINGAN_SURGE_P", "0.001"))
+PINGAN_SURGE_MIN_CASES = int(os.environ.get("PINGAN_SURGE_MIN_CASES", "3"))
+PINGAN_SURGE_CLUSTER_REPORTS = int(os.environ.get("PINGAN_SURGE_CLUSTER_REPORTS", "3"))
+PINGAN_SURGE_CLUSTER_HOURS = int(os.environ.get("PINGAN_SURGE_CLUSTER_HOURS", "72"))
+PINGAN_SURGE_GROUP_SIZE = int(os.environ.get("PINGAN_SURGE_GROUP_SIZE", "30"))
 
 LOGGING = {
     "version": 1,

@@ -33,6 +33,7 @@ urlpatterns = [
     path("reports/", include("pingan.reports.urls")),
     path("accountability/", include("pingan.accountability.urls")),
     path("focus-areas/", include("pingan.focusareas.urls")),
+    path("surges/", include("pingan.surges.urls")),
     path("cockpit/", include("pingan.cockpit.urls")),
     path("campaigns/", include("pingan.campaigns.urls")),
     path("suggest/", include("pingan.suggest.urls")),

@@ -68,12 +68,12 @@ def wait_until_listening(server: subprocess.Popen, port: int, *outputs: Path, se
     pytest.fail(f"pingan serve did not listen on port {port} within {seconds} s")
 
 
-def stop(server: subprocess.Popen) -> None:
-    """Gunicorn stops its workers on SIGTERM; whatever is left after 10 s is killed."""
+def stop(server: subprocess.Popen, seconds: float = 10) -> None:
+    """Gunicorn stops its workers on SIGTERM; whatever is left after `seconds` is killed."""
     if server.poll() is None:
         server.terminate()
     try:
-        server.wait(timeout=10)
+        server.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)  # its own session: the arbiter and its workers
         server.wait(timeout=10)

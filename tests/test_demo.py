@@ -13,9 +13,16 @@ from pingan.campaigns.models import Finding as CampaignFinding
 from pingan.cases.models import Case, CaseEvent, CaseSerial, Status
 from pingan.cases.sweep import sweep
 from pingan.cases.workflow import check_event
+from pingan.demo import surges
 from pingan.inspections.models import Finding
 from pingan.notices.delivery import notify_events
 from pingan.notices.models import Notification
+from pingan.surges.models import SurgeAlert
+
+
+def _surge_cases() -> int:
+    """The 研判预警's own: the cases it registers, and the rectification case it opens from an alert."""
+    return surges.REGISTERED + SurgeAlert.objects.exclude(case=None).count()
 
 
 def test_seed_makes_every_state_with_legal_audited_histories(db, capsys):
@@ -30,7 +37,7 @@ def test_seed_makes_every_state_with_legal_audited_histories(db, capsys):
     status_of = dict(Case.objects.values_list("pk", "status"))
     # Cases of their own: the hazard inspections' findings (GOVERNANCE §9) and the 专项整治's 问题清单
     # (rectification cases made by the case intake, §6).
-    found = Finding.objects.count() + CampaignFinding.objects.count()
+    found = Finding.objects.count() + CampaignFinding.objects.count() + _surge_cases()
     assert Finding.objects.exists() and CampaignFinding.objects.exists()
     assert len(by_case) == len(status_of) == 300 + found
     steps = 0
@@ -78,7 +85,7 @@ def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys, setting
 def test_a_one_town_county_seeds(db, capsys):
     call_command("seed", "--cases", "20", "--towns", "1")
     assert "20/20" in capsys.readouterr().out
-    own = Finding.objects.count() + CampaignFinding.objects.count()
+    own = Finding.objects.count() + CampaignFinding.objects.count() + _surge_cases()
     assert Case.objects.count() == 20 + own, "the generated cases and the findings' own"
 
 

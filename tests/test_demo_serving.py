@@ -127,7 +127,8 @@ def test_the_demo_escalates_and_tells_the_handler_while_it_serves_and_stops_its_
             # The schedule repeats.
             _until(lambda: out.read_text("utf-8").count("超期巡检完成") >= 2, 30)
         finally:
-            stop(demo)
+            # The demo gives its own children STOP_SECONDS to finish; under load that is more than 10 s.
+            stop(demo, seconds=background.STOP_SECONDS + 10)
             for pid in children.values():  # each leads its own session
                 if Path(f"/proc/{pid}").exists():
                     os.killpg(pid, signal.SIGKILL)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from pingan.cases.models import Case
-from pingan.cases.similar import distance_m, similar_open_cases
+from pingan.cases.similar import Probe, distance_m, similar_open_cases
 from pingan.cases.views.intake import chosen_region
 
 from .conftest import Api, case_body
@@ -47,19 +47,22 @@ def test_similar_cases_are_open_recent_in_the_village_and_ranked_by_title(county
     _report(county, "小区路灯又坏了", at=timezone.now() - timedelta(days=31))  # too old
     _report(county, "小区路灯又坏了", status="closed")  # no longer open
     _report(county, "小区路灯又坏了", village=county.villages[county.towns[0].code][1])  # next village
-    found = similar_open_cases(county.users["dispatcher"], title="小区路灯又坏了", region=village.code)
+    found = similar_open_cases(county.users["dispatcher"], Probe(title="小区路灯又坏了", region=village.code))
     assert [s.number for s in found] == [closer, close, loose]
-    assert found[0].score == 1.0 and found[0].status_label == "登记" and found[0].distance_m is None
+    assert found[0].score > found[1].score and found[0].status_label == "登记" and found[0].distance_m is None
+    assert [r.code for r in found[0].reasons] == ["title", "village", "time"]
     # A grid code narrows to its village; a town code (before a village is picked) widens to the town.
     dispatcher = county.users["dispatcher"]
-    in_grid = similar_open_cases(dispatcher, title="小区路灯又坏了", region=village.code + "001")
+    in_grid = similar_open_cases(dispatcher, Probe(title="小区路灯又坏了", region=village.code + "001"))
     assert [s.number for s in in_grid] == [closer, close, loose]
     town_wide = similar_open_cases(
-        county.users["dispatcher"], title="小区路灯又坏了", region=village.code[:9]
+        county.users["dispatcher"], Probe(title="小区路灯又坏了", region=village.code[:9])
     )
     assert len(town_wide) == 4
     # Only what the user may see: handler2 works in another town.
-    assert similar_open_cases(county.users["handler2"], title="小区路灯又坏了", region=village.code) == []
+    assert (
+        similar_open_cases(county.users["handler2"], Probe(title="小区路灯又坏了", region=village.code)) == []
+    )
 
 
 def test_with_coordinates_only_cases_nearby_count_and_their_distance_shows(county):
@@ -67,9 +70,8 @@ def test_with_coordinates_only_cases_nearby_count_and_their_distance_shows(count
     near = _report(county, "幸福小区路灯损坏", lat=NEAR[0], lng=NEAR[1])
     _report(county, "幸福小区路灯损坏了", lat=FAR[0], lng=FAR[1])
     unplaced = _report(county, "幸福小区路灯坏了")
-    found = similar_open_cases(
-        county.users["dispatcher"], title="幸福小区路灯损坏", region=village.code, lat=HERE[0], lng=HERE[1]
-    )
+    probe = Probe(title="幸福小区路灯损坏", region=village.code, lat=HERE[0], lng=HERE[1])
+    found = similar_open_cases(county.users["dispatcher"], probe)
     assert [s.number for s in found] == [near, unplaced]
     assert found[0].distance_m == 100 and found[1].distance_m is None
     assert 99 < distance_m(*HERE, *NEAR) < 101 and 2100 < distance_m(*HERE, *FAR) < 2300
@@ -80,9 +82,8 @@ def test_among_equal_titles_the_same_category_comes_first(county):
     other = _report(county, "幸福小区路灯损坏")
     Case.objects.filter(number=other).update(category=None)
     same = _report(county, "幸福小区路灯损坏")  # category R02, as case_body gives
-    found = similar_open_cases(
-        county.users["dispatcher"], title="幸福小区路灯损坏", region=village.code, category="R02"
-    )
+    probe = Probe(title="幸福小区路灯损坏", region=village.code, category="R02")
+    found = similar_open_cases(county.users["dispatcher"], probe)
     assert [s.number for s in found] == [same, other]
 
 
@@ -127,7 +128,7 @@ def test_the_warning_names_number_title_status_date_and_distance(county, web):
     assert _text(page.get("/cases/similar/", {"title": "", "region": village.code})).strip() == ""
 
 
-def test_the_form_asks_again_when_title_place_or_category_change(county, web):
+def test_the_form_asks_again_when_title_description_place_or_category_change(county, web):
     html = _text(web("dispatcher").get("/cases/new/"))
     similar = re.search(r'<div id="similar"[^>]*>', html).group(0)
     for trigger in (
@@ -137,7 +138,11 @@ def test_the_form_asks_again_when_title_place_or_category_change(county, web):
         "change from:#i-category",
     ):
         assert trigger in similar
-    assert 'hx-include="#i-title, [name=region], #i-category, #i-lat, #i-lng"' in similar
+    assert "change from:#i-description" in similar and "change from:#i-address" in similar
+    assert (
+        'hx-include="#i-title, #i-description, [name=region], #i-category, #i-address, #i-lat, #i-lng"'
+        in similar
+    )
     # One request at a time and the latest one last: no answer about an older title arrives after a
     # newer one, and none is aborted half-way.
     assert 'hx-sync="this:queue last"' in similar

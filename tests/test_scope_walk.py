@@ -283,6 +283,8 @@ def path_values(secret: Secret) -> dict[str, list[str]]:
         "report_id": [str(secret.report_id)],
         "entry_id": [str(secret.entry_id)],
         "focus_id": [str(secret.focus_id)],
+        # 研判预警 (aggregate: no alert names the secret case; these answer an outsider 404 or refuse him)
+        "alert_id": ["1"],
         # 专项整治 (no campaign holds the secret case: these URLs answer an outsider 404 or refuse him)
         "campaign_id": ["1"],
         "task_id": ["1"],
@@ -393,6 +395,7 @@ def minimal_bodies(county) -> dict[str, dict]:
         "accept": note,
         "reject": reason,
         "merge": {"into": "PA-990122-2000-000001"},
+        "relate": {"case": "PA-990122-2000-000001"},
         "withdraw": reason,
         "answer": {"summary": "走查", "outcome": "explained"},
         "dispatch": {"lead_unit": town_centre(county, county.towns[1])},

@@ -28,7 +28,7 @@ def _overdue_case(county, api, hours_overdue):
     return number
 
 
-NO_REMINDERS = {"performance_due_soon": 0, "performance_late": 0, "leader_digest": 0}
+NO_REMINDERS = {"performance_due_soon": 0, "performance_late": 0, "leader_digest": 0, "surge_alerts": 0}
 
 
 @override_settings(PINGAN_ESCALATION_HOURS=24)

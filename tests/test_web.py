@@ -92,7 +92,9 @@ def test_ledger_and_detail_run_a_fixed_number_of_queries(county, web):
         h.upload(first, JPEG, name=f"p{i}.jpg")
     many = count("/cases/"), count(f"/cases/{first}/")
     assert few == many, (few, many)
-    assert many[0] <= 12 and many[1] <= 22
+    # The case page's 23rd query is the dispatcher's 相似案件 panel: one pool query, however many
+    # similar cases there are (the six added above all share the first one's description).
+    assert many[0] <= 12 and many[1] <= 23
 
 
 def test_handler2_never_sees_first_town_cases(county, web):

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 
+from pingan.core.replica import reading_from_primary
 from pingan.regions.models import Unit
 
 from . import kept
@@ -168,7 +169,10 @@ def _kept(scope: tuple, unit: str, starts: list[date], where: Where, by: str | N
             if unit == "month"
             else DailyCount.objects.filter(day__in=todo)
         )
-        read = _read(_where(rows, where), by, unit)
+        # From the primary: a sum kept under `gen` must hold every counter written before `gen` began,
+        # which a replica that lags may not have yet (pingan.core.replica).
+        with reading_from_primary():
+            read = _read(_where(rows, where), by, unit)
         fresh = {start: read.get((start,), (Counter(), Counter())) for start in todo}
         found |= fresh
         cache.set_many({k: fresh[start] for k, start in keys.items() if start in fresh}, kept.KEEP_SECONDS)

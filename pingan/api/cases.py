@@ -1,6 +1,7 @@
 """Case endpoints (DESIGN §7). Thin: parse, call selectors and actions, serialise."""
 
 import json
+from dataclasses import asdict
 
 from django.http import FileResponse
 from ninja import File, Form, Query, Router, Status
@@ -11,6 +12,7 @@ from pingan.cases import actions, selectors
 from pingan.cases import schemas as s
 from pingan.cases.schemas import CaseIn
 from pingan.cases.serializers import case_out, case_summary, events_out
+from pingan.cases.similar import SHOWN
 from pingan.cases.workflow import TRANSITIONS
 from pingan.core.errors import DomainError, invalid
 from pingan.core.validation import RecordId
@@ -68,6 +70,8 @@ def create_case(request, payload: CaseIn):
     summary="案件台账",
     description=(
         "键集分页：用上一页返回的 `next_cursor` 取下一页。`with_total=true` 时另返回符合条件的总数 `total`。"
+        "`q` 在标题、描述、办理记录和案件编号中查找这段文字（不分大小写）；一两个字只查标题，"
+        "数字另查编号末尾的序号。"
     ),
 )
 def list_cases(request, filters: Query[CaseListQuery]):
@@ -98,6 +102,21 @@ def get_case(request, number: str):
 )
 def list_events(request, number: str):
     return {"items": events_out(selectors.case_events(request.user, number))}
+
+
+@router.get(
+    "/cases/{number}/similar",
+    response=answers({200: out.SimilarList}, *out.SIGNED_IN, 404),
+    summary="相似案件（疑似重复或相关）",
+    description=(
+        "同一村（社区）或网格、有坐标时 500 米以内、登记时间前后 30 天内的在办案件，按相似程度排列，"
+        "每件附相似的理由（`reasons`）；只列调用者有权查看的案件，已关联的不再列出。"
+        "确属同一事项的用 `merge` 合并，相关的用 `relate` 关联。"
+        "限受理分派员、督查人员、领导和网格员；`limit` 1–20，默认 5。"
+    ),
+)
+def similar(request, number: str, limit: Query[int] = SHOWN):
+    return {"items": [asdict(c) for c in selectors.similar_cases(request.user, number, limit=limit)]}
 
 
 @router.post(

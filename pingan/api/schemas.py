@@ -256,6 +256,29 @@ class EventList(Out):
     items: list[EventOut]
 
 
+class SimilarReason(Out):
+    code: str = Field(
+        description="`title` 标题相近、`description` 描述相近、`address` 同一地址或楼栋、`grid` 同一网格、"
+        "`village` 同一村（社区）、`distance` 相距若干米、`time` 时间相近、`category` 同一类别"
+    )
+    label: str
+
+
+class SimilarOut(Out):
+    number: str
+    title: str
+    status: str
+    status_label: str
+    reported_at: datetime
+    score: float = Field(description="相似度，0–1，越大越像")
+    distance_m: int | None = Field(description="两案件都有坐标时的距离（米）")
+    reasons: list[SimilarReason]
+
+
+class SimilarList(Out):
+    items: list[SimilarOut]
+
+
 class RevealOut(Out):
     value: str
 

@@ -16,6 +16,7 @@ from .screening import router as screening_router
 from .statistics import router as statistics_router
 from .suggestions import router as suggestions_router
 from .supervision import router as supervision_router
+from .surges import router as surges_router
 
 api.add_router("/", cases_router)
 api.add_router("/", reference_router)
@@ -28,6 +29,7 @@ api.add_router("/", supervision_router)
 api.add_router("/", accountability_router)
 api.add_router("/", screening_router)
 api.add_router("/", focusareas_router)
+api.add_router("/", surges_router)
 api.add_router("/", inspections_router)
 api.add_router("/", creation_router)
 api.add_router("/", campaigns_router)

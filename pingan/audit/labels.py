@@ -22,6 +22,8 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "case.reject": "不予受理",
             "case.merge": "合并案件",
             "case.merged_in": "并入案件",
+            "case.relate": "关联案件",
+            "case.related_in": "被关联案件",
             "case.withdraw": "撤回案件",
             "case.answer": "当场答复",
         },
@@ -184,6 +186,14 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         {
             "focusareas.list": "列为重点整治地区",
             "focusareas.delist": "重点整治地区验收摘牌",
+        },
+    ),
+    (
+        "研判预警",
+        {
+            "surges.detect": "运行研判预警",
+            "surges.dismiss": "排除研判预警",
+            "surges.open_case": "研判预警转整改案件",
         },
     ),
     (

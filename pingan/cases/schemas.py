@@ -116,6 +116,11 @@ class MergeIn(ActionIn):
     reason: Note = ""
 
 
+class RelateIn(ActionIn):
+    case: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    note: Note = ""
+
+
 class AnswerIn(ActionIn):
     summary: Reason
     outcome: Case.Outcome = Case.Outcome.EXPLAINED

@@ -12,14 +12,16 @@ from pydantic import BaseModel, Field
 
 from pingan.accounts import policy
 from pingan.accounts.scope import scope_of
-from pingan.core.errors import invalid, not_found
+from pingan.core.errors import forbidden, invalid, not_found
 from pingan.core.validation import MAX_RECORD_ID, Moment
 from pingan.regions.models import Unit, subtree_q
 
 from .models import Attachment, Case, CaseEvent, CaseRequest, Category, LeaderAssignment, Status
 from .models.case import CASE_FIELDS, OPEN_STATUSES, due_soon_q, overdue_q
+from .search import text_q
+from .similar import SHOWN, SimilarCase, similar_to_case
 from .tips import note_refused
-from .workflow import TRANSITIONS
+from .workflow import TRANSITIONS, may_look_for_similar
 
 MAX_LIMIT = 200
 MAX_OVERDUE_DAYS = 36500
@@ -42,7 +44,7 @@ class CaseFilter(BaseModel):
     open: bool | None = None  # still open (not finished), whatever the state
     backlog: bool | None = None  # 积案 (GOVERNANCE §7), marked by mark_backlog or imported
     leader: Literal["me"] | None = None  # me: the cases whose 包案 leader is the reader
-    q: str | None = None
+    q: str | None = None  # 关键词: number, title, description, work records (pingan.cases.search)
     created_after: Moment | None = None  # on reported_at (登记时间)
     created_before: Moment | None = None
     closed_after: Moment | None = None  # on closed_at (结案时间, also of a rejected or merged case)
@@ -98,8 +100,7 @@ def filter_cases(qs: QuerySet[Case], f: CaseFilter, user=None) -> QuerySet[Case]
     if f.leader == "me":
         qs = qs.filter(responsible_leader=user) if user is not None else qs.none()
     if f.q:
-        text = f.q.strip()[:100]
-        qs = qs.filter(Q(number=text) | Q(title__icontains=text) | Q(description__icontains=text))
+        qs = qs.filter(text_q(f.q))
     if f.created_after:
         qs = qs.filter(reported_at__gte=f.created_after)
     if f.created_before:
@@ -269,6 +270,21 @@ def case_events(user, number: str) -> list[CaseEvent]:
     if case is None:
         _refused(user, number)
     return case_timeline(case)
+
+
+MAX_SIMILAR = 20
+
+
+def similar_cases(user, number: str, *, limit: int = SHOWN) -> list[SimilarCase]:
+    """相似案件 of a case on file: 404 out of scope, 403 for those who do not triage cases."""
+    case = Case.objects.visible_to(user).select_related("category").filter(number=number).first()
+    if case is None:
+        _refused(user, number)
+    if not may_look_for_similar(scope_of(user), case):
+        raise forbidden("查找相似案件限受理分派、督查、领导和网格人员。")
+    if not 1 <= limit <= MAX_SIMILAR:
+        raise invalid({"limit": f"应在 1 到 {MAX_SIMILAR} 之间"})
+    return similar_to_case(user, case, limit=limit)
 
 
 def case_attachment(user, number: str, attachment_id: int) -> Attachment:

@@ -253,13 +253,15 @@ def clause(text: str) -> str:
 
 
 def _detail(data: Any) -> str:
-    """The one free text a timeline line shows after its label."""
+    """What a timeline line shows after its label: the other case of a merge or a link, and the one
+    free text."""
     if not isinstance(data, dict):
         return ""
+    other = next((data[k] for k in ("into", "case") if isinstance(data.get(k), str)), "")
     for key in ("reason", "note", "summary", "text"):
         if isinstance(data.get(key), str) and data[key].strip():
-            return clause(data[key])
-    return ""
+            return f"{other}；{clause(data[key])}" if other else clause(data[key])
+    return other
 
 
 def events_out(events: list[CaseEvent]) -> list[dict[str, Any]]:

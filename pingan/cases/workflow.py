@@ -40,6 +40,9 @@ TRANSITIONS: dict[str, Transition] = {
     "accept": Transition("受理", (S.REPORTED,), ("dispatcher",), (S.ACCEPTED,)),
     "reject": Transition("不予受理", (S.REPORTED,), ("dispatcher",), (S.REJECTED,)),
     "merge": Transition("合并", (S.REPORTED, S.ACCEPTED), ("dispatcher",), (S.MERGED,)),
+    # 关联: two matters that are not one (the same dispute seen from two sides, a hazard and the dispute
+    # it caused) are linked both ways; the other case records `related_in`.
+    "relate": Transition("关联案件", OPEN_STATUSES, ("dispatcher",)),
     "withdraw": Transition("撤回", OPEN_STATUSES, ("dispatcher",), (S.WITHDRAWN,)),
     "answer": Transition("当场答复", (S.ACCEPTED,), ("dispatcher",), (S.CLOSED,)),
     "dispatch": Transition("分派", (S.ACCEPTED,), ("dispatcher",), (S.DISPATCHED,)),
@@ -88,6 +91,7 @@ SYSTEM_EVENTS: dict[str, Transition] = {
     "import": Transition("补录", ("",), (), (S.REPORTED, S.CLOSED)),
     "attach": Transition("上传附件", OPEN_STATUSES, ()),
     "merged_in": Transition("并入案件", OPEN_STATUSES, ()),
+    "related_in": Transition("被关联", ANY, ()),
     "overdue": Transition("超期", OPEN_STATUSES, ()),
     "escalate": Transition("超期升级", OPEN_STATUSES, ()),
     "progress_late": Transition("督办进展逾期未报", OPEN_STATUSES, ()),
@@ -188,6 +192,16 @@ def allowed_actions(scope: Scope, case: Case) -> list[str]:
 def may_reveal(scope: Scope, case: Case, field: str) -> bool:
     """A tip's reporter is a protected identity (DESIGN §4, §8); the policy says who reads what."""
     return policy.may_reveal(scope, case.subject(), identity=field.startswith("reporter."))
+
+
+# Who looks for cases like one on file (相似案件): those who register, triage or oversee cases. The list
+# holds only cases they can see anyway; the lead unit's staff work their case and are not asked to.
+SIMILAR_ROLES = ("dispatcher", "supervisor", "leader", "grid_worker")
+
+
+def may_look_for_similar(scope: Scope, case: Case) -> bool:
+    subject = case.subject()
+    return any(policy.holds(scope, role, subject) for role in SIMILAR_ROLES)
 
 
 def may_attach(scope: Scope, case: Case) -> bool:

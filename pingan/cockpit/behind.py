@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from pingan.assessment.behind import PART_LABELS, behind
 from pingan.assessment.kpis import is_rate
 from pingan.cases.models import Case
+from pingan.core.replica import reading_from_replica
 
 PER_PAGE = 50
 
@@ -23,6 +24,7 @@ def behind_link(key: str, period: str, region: str, part: str = "numerator") -> 
 
 @login_required
 @require_GET
+@reading_from_replica()
 def behind_page(request):
     q = request.GET
     listed = behind(

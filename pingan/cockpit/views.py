@@ -11,6 +11,7 @@ from pingan.accounts.scope import scope_of
 from pingan.campaigns.selectors import progress_in
 from pingan.core.errors import DomainError, forbidden, not_found
 from pingan.core.periods import Period, parse_period, period_of
+from pingan.core.replica import reading_from_replica
 from pingan.regions.models import Region
 
 from . import figures
@@ -75,6 +76,7 @@ def _rows(keys: list, series: list[figures.Series]) -> list[tuple]:
 
 @login_required
 @require_GET
+@reading_from_replica()
 def cockpit(request):
     user = request.user
     today = timezone.localdate()

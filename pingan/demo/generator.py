@@ -372,7 +372,7 @@ def _new_case(
     end = forced or choose_end(rng, stream, category.code if category else "", age)
     if severity == "major" and stream == "hazard" and not forced and age > LISTED_OPEN_AGE:
         end = Status.CLOSED if end in OPEN_STATUSES else end  # a listed major hazard is not left for months
-    h.run(Status.CLOSED if end == Status.ARCHIVED else end, age)
+    h.run(Status.CLOSED if end == Status.ARCHIVED else end)
     return h
 
 

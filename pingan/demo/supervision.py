@@ -46,12 +46,15 @@ def seed_supervision(users: dict[str, User], now: datetime, rng: random.Random) 
     chosen = _sample(rng, with_handler, NEW_AT_MOST * 4 // 5, now)
     others = [c for c in candidates if c.lead_unit_id not in staffed]
     chosen += _sample(rng, others, NEW_AT_MOST - len(chosen), now)
+    none_listed = True
     for case in chosen:
         after = max(last_event.get(case.pk, case.reported_at), now - WINDOW)
         at = after + (now - after) * rng.uniform(0.1, 0.6)
-        # 挂牌 for an overdue case where a handler will report on it; 日常督办 otherwise.
+        # 挂牌 for an overdue case where a handler will report on it (the first such always); 日常督办
+        # otherwise.
         late = case.resolve_due is not None and case.resolve_due < at
-        listed = late and case.lead_unit_id in staffed and rng.random() < 0.7
+        listed = late and case.lead_unit_id in staffed and (none_listed or rng.random() < 0.7)
+        none_listed = none_listed and not listed
         level = "listed" if listed else "routine"
         supervise(
             case,
@@ -64,8 +67,11 @@ def seed_supervision(users: dict[str, User], now: datetime, rng: random.Random) 
     played = Supervision.objects.filter(
         lifted_at__isnull=True, case__status__in=(Status.DISPATCHED, Status.IN_PROGRESS)
     )
-    for s in played.select_related("case"):
-        _play_reports(s, now, rng)
+    behind = None  # one 挂牌 case whose handler missed the report due last: every county has one
+    for s in played.select_related("case").order_by("id"):
+        if behind is None and s.level == Supervision.Level.LISTED and s.next_report_due < now:
+            behind = s
+        _play_reports(s, now, rng, miss_last=s is behind)
     return len(played)
 
 
@@ -77,14 +83,16 @@ def _sample(rng: random.Random, cases: list[Case], k: int, now: datetime) -> lis
     return chosen + rng.sample(rest, min(len(rest), k - len(chosen)))
 
 
-def _play_reports(s: Supervision, now: datetime, rng: random.Random) -> None:
-    """Each cycle up to `now`: the handler's report a little before the due, or a missed cycle marked."""
+def _play_reports(s: Supervision, now: datetime, rng: random.Random, miss_last: bool = False) -> None:
+    """Each cycle up to `now`: the handler's report a little before the due, or a missed cycle marked
+    (always the last one with `miss_last`)."""
     case = s.case
     handler = next(iter(policy.holders("handler", case.subject())), None)
     last = s.issued_at
     while s.next_report_due < now:
         due = s.next_report_due
-        if handler is not None and rng.random() < 0.85:
+        final = due + DAY * s.report_every_days >= now
+        if handler is not None and not (miss_last and final) and rng.random() < 0.85:
             at = max(last + HOUR, due - DAY * rng.uniform(0.2, 2.5))
             if at >= now:
                 return

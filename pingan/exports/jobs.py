@@ -24,6 +24,7 @@ from pingan.accounts.models import User
 from pingan.audit.log import record
 from pingan.cases.selectors import CaseFilter
 from pingan.core.errors import DomainError, not_found
+from pingan.core.replica import reading_from_replica
 
 from .ledger import LedgerFile, export_ledger, ledger_cases, write_ledger
 from .models import ExportJob
@@ -53,9 +54,11 @@ def export_or_queue(user: User, f: CaseFilter, *, now: datetime | None = None) -
     (both audited as `case.export`). The rows are counted with the same scope and filters."""
     threshold = background_threshold()
     ids = ledger_cases(user, f).order_by().values("pk")
-    if ids[: threshold + 1].count() <= threshold:
+    with reading_from_replica():
+        small = ids[: threshold + 1].count() <= threshold
+        total = 0 if small else ids[: MAX_ROWS + 1].count()
+    if small:
         return export_ledger(user, f)
-    total = ids[: MAX_ROWS + 1].count()
     if total > MAX_ROWS:
         raise DomainError(
             "export_too_large",

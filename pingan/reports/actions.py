@@ -11,6 +11,7 @@ from pingan.audit.changes import actor_name
 from pingan.audit.log import record
 from pingan.core.errors import DomainError, forbidden, not_found
 from pingan.core.periods import parse_period
+from pingan.core.replica import reading_from_replica
 from pingan.regions.models import Region
 
 from .content import BUILDERS, PERIOD_KINDS
@@ -55,7 +56,8 @@ def generate(kind: str, period_key: str, region_code: str, *, by, now=None) -> R
         raise not_found()
     _check_writer(by, region)
     now = now or timezone.now()
-    document = BUILDERS[kind](region, period, now)
+    with reading_from_replica():  # the figures; the draft itself is written to the primary below
+        document = BUILDERS[kind](region, period, now)
     with transaction.atomic():
         report, created = Report.objects.select_for_update().get_or_create(
             kind=kind, period=period.key, region=region, defaults={"created_by": by}

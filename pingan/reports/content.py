@@ -15,6 +15,7 @@ from django.utils import timezone
 from pingan.campaigns.selectors import is_late, late_reason, tasks_for_schedule
 from pingan.core.periods import Period
 from pingan.regions.models import Region
+from pingan.surges import selectors as surges
 
 from . import assessment, monthly, weekly
 
@@ -85,6 +86,7 @@ def weekly_document(region: Region, period: Period, now: datetime) -> dict:
                 [_table("各牵头单位案件办理情况", ["单位", *weekly.columns("周")], units)] if units else [],
             ),
             ("专项整治任务", _campaign_tasks(region, period, now)),
+            ("研判预警", _surge_alerts(region, period)),
             ("调度意见", [{"type": "commentary"}]),
         ),
         "footer": _office(region),
@@ -105,6 +107,25 @@ def _campaign_tasks(region: Region, period: Period, now: datetime) -> list[dict]
     return [
         {"type": "text", "text": f"本周到期或已逾期的专项整治任务 {len(tasks)} 项，其中逾期 {late} 项。"},
         _table("专项整治任务到期与逾期", ["专项整治", "任务", "责任单位", "完成时限", "情况"], rows),
+    ]
+
+
+def _surge_alerts(region: Region, period: Period) -> list[dict]:
+    """The 研判预警 raised during the week (GOVERNANCE §5): place, category and counts only."""
+    alerts = surges.alerts_between(region.code, period.start, period.end - timedelta(days=1))
+    if not alerts:
+        return [{"type": "text", "text": "本周没有研判预警。"}]
+    still_open = sum(1 for a in alerts if a.status == "open")
+    rows = [
+        [f"{a.run_day:%m-%d}", surges.place_name(a.region), a.get_kind_display(), surges.category_name(a),
+         surges.window_text(a), a.count, f"{a.baseline:.1f}" if a.baseline is not None else "—",
+         a.get_status_display()]
+        for a in alerts
+    ]  # fmt: skip
+    columns = ["研判日期", "区划", "预警类型", "分类", "统计期间", "件数（人数）", "前8周周均", "状态"]
+    return [
+        {"type": "text", "text": f"本周研判预警 {len(alerts)} 条，其中尚待研判 {still_open} 条。"},
+        _table("研判预警", columns, rows),
     ]
 
 

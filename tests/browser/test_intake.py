@@ -50,3 +50,29 @@ def test_an_empty_submit_leads_to_the_fields_it_names(new_page, live_server, liv
     summary.get_by_role("link", name="乡镇（街道）：此项必填").click()
     expect(town).to_be_focused()
     snap(page, "intake-errors")
+
+
+def test_the_case_pages_similar_panel_links_and_merges(page, live_server, live_county):
+    d = Api(live_county.users["dispatcher"])
+    base = d.post("/cases", case_body(live_county, address="幸福小区3栋"))[1]["number"]
+    again = d.post("/cases", case_body(live_county, title="小区路灯坏了没人修", address="幸福小区3栋"))[1][
+        "number"
+    ]
+    third = d.post("/cases", case_body(live_county, title="幸福小区路灯坏了"))[1]["number"]
+    login(page, live_server, "dispatcher")
+    page.goto(f"{live_server.url}/cases/{again}/")
+    panel = page.locator("#similar-cases")
+    item = panel.locator(f"li[data-number='{base}']")
+    expect(item).to_contain_text("标题相近")
+    expect(item).to_contain_text("同一地址或楼栋")
+    snap(page, "case-similar-panel")
+    item.get_by_role("button", name="关联此案").click()
+    expect(page.locator(".messages")).to_contain_text("已关联案件")
+    expect(page.locator("dl.facts").first.get_by_role("link", name=base)).to_be_visible()
+
+    page.goto(f"{live_server.url}/cases/{third}/")
+    item = page.locator(f"#similar-cases li[data-number='{base}']")
+    item.get_by_text("将本案并入此案").click()
+    item.get_by_role("button", name=f"并入 {base}").click()
+    expect(page.locator(".case-head")).to_contain_text("已合并")
+    expect(page.locator("dl.facts").first).to_contain_text(f"已并入{base}")

@@ -1,6 +1,7 @@
 """Every write to a case (DESIGN §9), one function per action, by stage:
 
-- intake: create_case, update_case, accept_case, reject_case, merge_case, withdraw_case, answer_case
+- intake: create_case, update_case, accept_case, reject_case, merge_case, relate_case, withdraw_case,
+  answer_case
 - dispatch: dispatch_case, sign_case
 - handling: record_work, resolve_case, add_attachment
 - requests: request_return / decide_return, request_extension / decide_extension,
@@ -47,6 +48,7 @@ from .intake import (
     create_case,
     merge_case,
     reject_case,
+    relate_case,
     update_case,
     withdraw_case,
 )
@@ -107,6 +109,9 @@ ACTIONS: dict[str, Action] = {
     ),
     "merge": Action(
         s.MergeIn, lambda c, by, p, now: merge_case(c, by=by, into=p.into, reason=p.reason, now=now)
+    ),
+    "relate": Action(
+        s.RelateIn, lambda c, by, p, now: relate_case(c, by=by, to=p.case, note=p.note, now=now)
     ),
     "withdraw": Action(s.ReasonIn, lambda c, by, p, now: withdraw_case(c, by=by, reason=p.reason, now=now)),
     "answer": Action(
@@ -322,6 +327,7 @@ __all__ = [
     "record_work",
     "register",
     "reject_case",
+    "relate_case",
     "reopen_case",
     "reply_to_reporter",
     "request_extension",

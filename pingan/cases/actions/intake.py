@@ -115,11 +115,35 @@ def merge_case(case: Case, *, by: User, into: str, reason: str = "", now: dateti
     return c.case
 
 
+def relate_case(case: Case, *, by: User, to: str, note: str = "", now: datetime | None = None) -> Case:
+    """关联 two cases both ways (not one matter, but to be handled with each other in view); the other
+    case records `related_in`. A pair already linked is refused, so the timeline holds each link once."""
+    with transition(case, "relate", by=by, now=now) as c:
+        other = _other_case(by, to)
+        if other is None:
+            raise invalid({"case": "关联的案件不存在"})
+        if other.pk == c.case.pk:
+            raise invalid({"case": "不能关联本案件自身"})
+        if c.case.related.filter(pk=other.pk).exists():
+            raise DomainError("already_related", f"本案件已与 {other.number} 关联。", status=409)
+        c.case.related.add(other)
+        events.write(other, "related_in", by=by, at=c.now, data={"case": c.case.number, "note": note})
+        c.data = {"case": other.number, "note": note}
+    return c.case
+
+
 def _merge_target(by: User, number: str, case: Case) -> Case:
-    """The open case to merge into, locked without waiting: two opposite merges at once must not
-    deadlock, the second is told to retry."""
+    target = _other_case(by, number)
+    if target is None or target.pk == case.pk or not target.is_open:
+        raise invalid({"into": "目标案件不存在、已结束或就是本案件"})
+    return target
+
+
+def _other_case(by: User, number: str) -> Case | None:
+    """The other case of a merge or a link, locked without waiting: two opposite merges at once must
+    not deadlock, the second is told to retry."""
     try:
-        target = (
+        return (
             Case.objects.visible_to(by)
             .select_for_update(of=("self",), nowait=True)
             .filter(number=number)
@@ -127,9 +151,6 @@ def _merge_target(by: User, number: str, case: Case) -> Case:
         )
     except OperationalError:
         raise DomainError("case_busy", "目标案件正在被他人处理，请稍后重试。", status=409) from None
-    if target is None or target.pk == case.pk or not target.is_open:
-        raise invalid({"into": "目标案件不存在、已结束或就是本案件"})
-    return target
 
 
 def withdraw_case(case: Case, *, by: User, reason: str, now: datetime | None = None) -> Case:

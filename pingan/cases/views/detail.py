@@ -20,6 +20,7 @@ from ..clocks import LOCAL
 from ..models import Case
 from ..rules import suggest_lead_unit
 from ..serializers import case_out, events_out
+from ..similar import similar_to_case
 from ..workflow import TRANSITIONS, agreement_of, may_reveal
 from . import hints
 from .display import running_clocks
@@ -65,6 +66,9 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
         .prefetch_related("steps", "team_units")
         .first(),
         "panels": [html for panel in CASE_PANELS if (html := panel(request, case))],
+        # Those who may link this case see the open cases like it, with a button to link or merge.
+        "similar": similar_to_case(request.user, case) if "relate" in allowed else None,
+        "may_merge": "merge" in allowed,
         "performance_late": _performance_late(case),
         "revealed": revealed or {},
         "reveal_reporter": may_reveal(scope, case, "reporter.phone"),

@@ -40,7 +40,14 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     "accept": (NOTE,),
     "reject": (REASON, Field("channel_advice", "告知反映人的正确渠道", "textarea")),
-    "merge": (Field("into", "并入案件编号", required=True, hint="如 PA-990122-2026-000123"), NOTE),
+    "merge": (
+        Field("into", "并入案件编号", required=True, hint="如 PA-990122-2026-000123"),
+        Field("reason", "合并理由", "textarea"),
+    ),
+    "relate": (
+        Field("case", "关联案件编号", required=True, hint="如 PA-990122-2026-000123；两案件互相显示"),
+        NOTE,
+    ),
     "withdraw": (REASON,),
     "answer": (Field("summary", "答复内容", "textarea", required=True), OUTCOME),
     "dispatch": (

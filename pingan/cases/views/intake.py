@@ -15,7 +15,7 @@ from pingan.regions.models import Region
 from .. import actions
 from ..models import Case, Category, Stream
 from ..models.records import Party
-from ..similar import RADIUS_M, similar_open_cases
+from ..similar import RADIUS_M, Probe, similar_open_cases
 from . import hints
 from .form_errors import Spot, form_errors
 from .params import form_payload
@@ -228,23 +228,25 @@ def _coordinate(value: str, bound: int) -> Decimal | None:
 
 @login_required
 def similar_cases(request):
-    """Open cases like the one being registered: asked again whenever its title, place or category
-    changes (a hint, not a rule)."""
+    """Open cases like the one being registered: asked again whenever its title, description, place or
+    category changes (a hint, not a rule). The same selector as the case page and the API."""
     region = chosen_region(request.GET.getlist("region"))
     lat = _coordinate(request.GET.get("lat", ""), 90)
     lng = _coordinate(request.GET.get("lng", ""), 180)
-    rows = similar_open_cases(
-        request.user,
+    located = lat is not None and lng is not None
+    probe = Probe(
         title=request.GET.get("title", "").strip()[:200],
+        description=request.GET.get("description", "").strip()[:5000],
         region=region,
         category=request.GET.get("category", "").strip()[:16],
-        lat=lat,
-        lng=lng,
+        address=request.GET.get("address", "").strip()[:200],
+        lat=lat if located else None,
+        lng=lng if located else None,
     )
     context = {
-        "rows": rows,
+        "rows": similar_open_cases(request.user, probe) if probe.title else [],
         "where": "村（社区）" if len(region) >= 12 else "乡镇（街道）",
-        "located": lat is not None and lng is not None,
+        "located": located,
         "radius": RADIUS_M,
     }
     return render(request, "cases/_similar.html", context)

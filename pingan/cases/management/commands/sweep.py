@@ -8,8 +8,9 @@ from django.utils import timezone
 from pingan.cases.sweep import sweep
 from pingan.cases.workflow import EVENT_LABELS
 
-# What other apps' checks report besides events: the 包案 weekly digest (pingan.notices.digest).
-LABELS = {**EVENT_LABELS, "leader_digest": "包案周报"}
+# What other apps' checks report besides events: the 包案 weekly digest (pingan.notices.digest), the
+# day's 研判预警 (pingan.surges).
+LABELS = {**EVENT_LABELS, "leader_digest": "包案周报", "surge_alerts": "研判预警"}
 
 
 def _interrupt(signum, frame):

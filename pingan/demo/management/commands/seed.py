@@ -17,6 +17,7 @@ from pingan.demo.reports import seed_reports
 from pingan.demo.schemes import seed_schemes
 from pingan.demo.screening import seed_screening
 from pingan.demo.statistics import seed_statistics
+from pingan.demo.surges import seed_surges
 from pingan.regions.models import Region
 
 
@@ -58,6 +59,9 @@ def seed_cases(out: OutputWrapper, county: County, n: int, seed: int = 0) -> flo
         out.write(f"已录入 {incidents} 个村（社区）警情月度数（设有派出所的乡镇）。")
     if seed_focus_areas(county):
         out.write("已将千人发案率居前的两个村（社区）列为重点整治地区（另有一个已验收摘牌）。")
+    alerts = seed_surges(county)
+    if alerts:
+        out.write(f"已运行研判预警，生成 {alerts} 条预警（其中一条已转为整改案件）。")
     places, inspections, findings = seed_inspections(county, seed=seed)
     if places:
         out.write(

@@ -1,0 +1,108 @@
+"""Seed N cases (or reuse a data set) and time the ledger's 关键词 search (`q`, pingan.cases.search):
+`GET /api/v1/cases?q=…&with_total=true` (first page and total, as the ledger page shows both) and the
+ledger page `/cases/?q=…`, for the county's dispatcher, in this process through Django's test client
+(median and p95, and the queries of one request).
+
+The queries: a phrase common in titles, one in descriptions only, a phrase found nowhere (the whole
+index is read and no row is), a two-character word (no trigram: titles are scanned) and the tail of a
+case number.
+
+    .venv/bin/python benchmarks/search.py --cases 20000           # benchmarks/var/search_sqlite-20000
+    .venv/bin/python benchmarks/search.py --cases 20000 --db postgres --reuse
+    .venv/bin/python benchmarks/search.py --cases 1000000 --db postgres --data-set shared
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+from urllib.parse import quote
+
+from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare
+
+PREFIX = "search_"
+QUERIES = {
+    "title phrase": "路灯损坏",
+    "description phrase": "夜间出行不便",
+    "no match": "无此内容的查询文字",
+    "two characters": "漏水",
+}
+
+
+def time_search(rounds: int) -> list[dict]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pingan.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+
+    from pingan.accounts.models import User
+    from pingan.cases.models import Case
+
+    newest = Case.objects.order_by("-id").values_list("number", flat=True).first() or ""
+    queries = {**QUERIES, "number tail": newest[-8:]}
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(
+        User.objects.get(username="dispatcher"), backend="django.contrib.auth.backends.ModelBackend"
+    )
+    results = []
+    for kind, q in queries.items():
+        for url in (f"/api/v1/cases?q={quote(q)}&with_total=true", f"/cases/?q={quote(q)}"):
+            seen: list[str] = []
+
+            def counted(execute, sql, params_, many, context, seen=seen):
+                seen.append(sql)
+                return execute(sql, params_, many, context)
+
+            with connection.execute_wrapper(counted):
+                first = client.get(url)
+            assert first.status_code == 200, first.content[:500]
+            times = []
+            for _ in range(rounds):
+                t = time.perf_counter()
+                r = client.get(url)
+                times.append(time.perf_counter() - t)
+                assert r.status_code == 200
+            times.sort()
+            result = {
+                "query": kind,
+                "q": q,
+                "page": url.split("?")[0],
+                "total": first.json()["total"] if url.startswith("/api/") else None,
+                "requests": rounds,
+                "queries": len(seen),
+                "median_ms": round(statistics.median(times) * 1000, 1),
+                "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 1),
+            }
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+            results.append(result)
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=20_000)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--reuse", action="store_true", help="skip seeding; reuse the database of an earlier run")
+    ap.add_argument("--data-set", metavar="NAME", help=DATA_SET_HELP)
+    ap.add_argument("--requests", type=int, default=20)
+    args = ap.parse_args()
+    prefix = PREFIX if args.data_set is None else data_set_prefix(args.data_set)
+    env = env_for(args.db, args.cases, prefix=prefix)
+    report: dict = {"db": args.db, "cases": args.cases, "data_set": prefix or "shared",
+                    "at": time.strftime("%Y-%m-%d %H:%M")}  # fmt: skip
+    if not args.reuse and args.data_set is None:
+        report["seed_seconds"] = round(prepare(args.db, args.cases, env), 1)
+        print(f"seeded {args.cases} cases in {report['seed_seconds']} s", flush=True)
+    pingan(env, "migrate", "-v", "0")
+    os.environ.clear()
+    os.environ.update(env)
+    report["search"] = time_search(args.requests)
+    with open(ROOT / "benchmarks" / "results.jsonl", "a") as fh:
+        fh.write(json.dumps(report, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
