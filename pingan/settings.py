@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "pingan.creation",
     "pingan.campaigns",
     "pingan.cockpit",
+    "pingan.suggest",
     "pingan.api",
     "pingan.portal",
     "pingan.demo",
@@ -340,6 +341,8 @@ PINGAN_MAX_UPLOAD_BYTES = int(os.environ.get("PINGAN_MAX_UPLOAD_BYTES", str(20 *
 # A whole request (several photos of a portal report included) is refused above this, before it is read.
 PINGAN_MAX_BODY_BYTES = int(os.environ.get("PINGAN_MAX_BODY_BYTES", str(32 * 1024 * 1024)))
 FILE_UPLOAD_HANDLERS = ["pingan.core.input.CappedUploadHandler"]
+# 智能建议: the model `pingan train` writes and the intake and dispatch forms read (none: no hints).
+SUGGEST_MODEL = Path(os.environ.get("PINGAN_SUGGEST_MODEL", str(VAR_DIR / "suggest.npz"))).resolve()
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 PINGAN_INPUT_ERROR_RENDERERS = {"/open311/": "pingan.open311.formats.render_input_error"}

@@ -36,6 +36,7 @@ urlpatterns = [
     path("surges/", include("pingan.surges.urls")),
     path("cockpit/", include("pingan.cockpit.urls")),
     path("campaigns/", include("pingan.campaigns.urls")),
+    path("suggest/", include("pingan.suggest.urls")),
     path("portal/", include("pingan.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

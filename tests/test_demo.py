@@ -67,12 +67,16 @@ def test_seed_makes_every_state_with_legal_audited_histories(db, capsys):
     assert f"id={altered}" in out.getvalue()
 
 
-def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys):
+def test_demo_prints_the_logins_and_a_working_portal_receipt(db, capsys, settings, tmp_path):
     from pingan.portal.public import find_receipt
 
+    settings.SUGGEST_MODEL = tmp_path / "suggest.npz"
     call_command("demo", "--cases", "40", "--no-serve")
     out = capsys.readouterr().out
     assert "dispatcher" in out and "/portal/" in out
+    # The 智能建议 model is trained once from the closed cases, without the held-out evaluation.
+    assert "正在用已结案案件训练智能建议模型" in out and "模型已保存" in out and "检验的准确率" not in out
+    assert settings.SUGGEST_MODEL.exists()
     code = out.split("查询码 ")[1].split("，")[0]
     receipt = find_receipt(code)
     assert receipt is not None and receipt.case.channel == "portal" and receipt.case.has_receipt

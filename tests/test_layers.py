@@ -53,6 +53,7 @@ ALLOWED = {
         "inspections",
     },
     "cockpit": {"core", "regions", "audit", "accounts", "cases", "assessment", "supervision", "campaigns"},
+    "suggest": {"core", "regions", "audit", "accounts", "cases"},
     "api": {
         "core",
         "regions",
@@ -73,6 +74,7 @@ ALLOWED = {
         "inspections",
         "creation",
         "campaigns",
+        "suggest",
     },
     "portal": {"core", "regions", "audit", "accounts", "cases"},
     "open311": {"core", "regions", "audit", "accounts", "cases", "portal"},
@@ -94,6 +96,7 @@ ALLOWED = {
         "inspections",
         "creation",
         "campaigns",
+        "suggest",
         "wsgi",
     },
     "ops": {"core", "regions", "audit", "accounts", "cases", "notices"},

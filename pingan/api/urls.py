@@ -14,6 +14,7 @@ from .reference import router as reference_router
 from .reports import router as reports_router
 from .screening import router as screening_router
 from .statistics import router as statistics_router
+from .suggestions import router as suggestions_router
 from .supervision import router as supervision_router
 from .surges import router as surges_router
 
@@ -32,6 +33,7 @@ api.add_router("/", surges_router)
 api.add_router("/", inspections_router)
 api.add_router("/", creation_router)
 api.add_router("/", campaigns_router)
+api.add_router("/", suggestions_router)
 api.add_router("/auth", auth_router)
 api.add_router("/public", public_router)
 

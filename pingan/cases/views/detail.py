@@ -22,6 +22,7 @@ from ..rules import suggest_lead_unit
 from ..serializers import case_out, events_out
 from ..similar import similar_to_case
 from ..workflow import TRANSITIONS, agreement_of, may_reveal
+from . import hints
 from .display import running_clocks
 from .forms import ACTION_FIELDS, DANGER, fields_for, payload_from
 from .locator import town_locator
@@ -76,6 +77,7 @@ def _render(request, number: str, *, failed: str = "", error: DomainError | None
     if "dispatch" in allowed:
         suggested = suggest_lead_unit(case.category, case.region_id, timezone.now().astimezone(LOCAL).date())
         context["suggested_unit"] = suggested.code if suggested else ""
+        context["hint_urls"] = hints.ready_urls()
     if {"dispatch", "exclude", "assign_leader"} & set(allowed):
         context["units"] = list(Unit.objects.filter(active=True).order_by("path").values_list("code", "name"))
     status = error.status if error else 200

@@ -16,6 +16,7 @@ from .. import actions
 from ..models import Case, Category, Stream
 from ..models.records import Party
 from ..similar import RADIUS_M, Probe, similar_open_cases
+from . import hints
 from .form_errors import Spot, form_errors
 from .params import form_payload
 
@@ -134,6 +135,7 @@ def new_case(request):
             "party_roles": Party.Role.choices,
             "parties": parties,
             "more_parties_open": any(p["values"]["name"] or p["errors"] for p in parties[1:]),
+            "hint_urls": hints.ready_urls(),
         },
         status=error.status if error else 200,
     )

@@ -46,6 +46,22 @@
     });
   });
 
+  // Suggested values (建议分类, 建议牵头单位): a button's data-fill names the select it fills. A typed
+  // filter that hides the suggested option is cleared first, else the filter would drop the choice.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-fill]");
+    var field = btn && document.getElementById(btn.dataset.fill);
+    if (!field) return;
+    var search = document.querySelector('[data-search="' + field.id + '"]');
+    if (search && search.value) {
+      search.value = "";
+      filterOptions(field);
+    }
+    field.value = btn.dataset.value;
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    field.focus();
+  });
+
   // Browser location for field reports: fills the hidden lat/lng inputs named in data-geolocate.
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-geolocate]");

@@ -21,6 +21,7 @@ from pingan.core.crypto import new_key
 from pingan.demo import background
 from pingan.demo.county import ROLE_USERS, demo_password
 from pingan.portal.public import submit_report
+from pingan.suggest.training import MIN_CASES, closed_cases
 
 from .seed import seed_cases, seed_county
 from .serve import ensure_port_free
@@ -84,6 +85,7 @@ class Command(BaseCommand):
             county, passwords = seed_county(self.stdout)
             self.stdout.write(f"正在生成 {cases} 件模拟案件…")
             seed_cases(self.stdout, county, cases)
+        self.train_suggestions()
         self.print_logins(passwords)
         self.print_portal(port)
         if not no_serve:
@@ -114,6 +116,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"已生成个人信息加密密钥：{settings.FIELD_KEY_FILE}（请妥善保管，丢失后已加密数据无法解密）"
         )
+
+    def train_suggestions(self) -> None:
+        """The 智能建议 model, once: a few seconds for the demo's 20,000 cases."""
+        if settings.SUGGEST_MODEL.exists():
+            return
+        if len(closed_cases(MIN_CASES)) < MIN_CASES:
+            self.stdout.write("已结案案件太少，暂不训练智能建议模型；案件多了以后运行 pingan train。")
+            return
+        self.stdout.write("正在用已结案案件训练智能建议模型（登记时建议分类、分派时建议牵头单位）…")
+        call_command("train", "--holdout", "0", stdout=self.stdout)
+        self.stdout.write("需要查看建议的准确率时，运行 pingan train（留出两成案件检验后重新训练）。")
 
     def reset_passwords(self) -> dict[str, str]:
         """Through the audited action, as the system: the users' old API tokens die with the passwords."""
