@@ -102,8 +102,16 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
     standing = Q(measure="overdue", due_day__lte=last) | Q(
         measure="due", due_day__gte=first, due_day__lte=last
     )
-    since = StockChange.objects.filter(standing & Q(day__gt=last) | Q(measure="backlog", day__gte=first))
-    for sign, qs in ((1, StockNet.objects.filter(standing | Q(measure="backlog"))), (-1, since)):
+    # The changes dated after, one read per measure: each is then a range of the covering index
+    # stockchange_after alone, where one read of their OR went through the table (1M cases: 30 ms).
+    changes = StockChange.objects.filter
+    since = [
+        changes(measure="overdue", day__gt=last, due_day__lte=last),
+        changes(measure="due", day__gt=last, due_day__gte=first, due_day__lte=last),
+        changes(measure="backlog", day__gte=first),
+    ]
+    reads = [(1, StockNet.objects.filter(standing | Q(measure="backlog")))] + [(-1, qs) for qs in since]
+    for sign, qs in reads:
         for row in _grouped(_where(qs, where), by, "measure", "supervised"):
             out[row.get("group")].stocks[(row["measure"], row["supervised"])] += sign * row["total"]
     local = local_units({unit for _, unit in closed_by_unit})
