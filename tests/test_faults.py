@@ -60,7 +60,9 @@ class Creations:
         headers = {**self.headers, "Idempotency-Key": self.keys[i]}
         try:
             status, body = request(self.port, "POST", "/api/v1/cases", self.bodies[i], headers, timeout=30)
-        except OSError as exc:  # reset or closed by a dying worker
+        # Reset or closed by a dying worker, before its answer or in the middle of its body
+        # (IncompleteRead is an HTTPException, not an OSError).
+        except (OSError, http.client.HTTPException) as exc:
             outcome = f"{type(exc).__name__}"
         else:
             outcome = body["number"] if status == 201 and isinstance(body, dict) else f"HTTP {status}"

@@ -342,6 +342,7 @@ def test_the_menu_follows_the_users_roles(county, web):
         "审批事项",
         "督办案件",
         "批量补录",
+        "研判预警",
         "专项整治",
         "排查月报",
         "隐患排查",
@@ -358,3 +359,4 @@ def test_the_menu_follows_the_users_roles(county, web):
     assert "批量补录" not in menu("leader") and "审批事项" in menu("leader")
     assert "统计数据" in menu("leader") and "统计数据" in menu("supervisor")
     assert "专项整治" in menu("leader") and "专项整治" in menu("supervisor")
+    assert "研判预警" in menu("leader") and "研判预警" not in menu("handler")

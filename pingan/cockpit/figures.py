@@ -14,8 +14,11 @@ ledger never shows tips, so their counts leave tips out, and the page says so. T
 of cases, so it opens no list.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import reduce
+from operator import or_
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Value
@@ -26,7 +29,7 @@ from django.utils import timezone
 
 from pingan.assessment.selectors import kpis
 from pingan.cases.models import Case
-from pingan.cases.models.case import overdue_q
+from pingan.cases.models.case import CLOCKS
 from pingan.cases.selectors import filter_cases
 from pingan.cases.views.params import ledger_filter
 from pingan.core.periods import Period, period_of
@@ -237,25 +240,51 @@ class Overdue:
     past: dict[int, int]  # at least N days past due → cases, the whole region
 
 
+def _clock_parts() -> list[tuple[tuple[str, ...], list[str]]]:
+    """The statuses grouped by the clocks that run in them: (due fields, statuses). A dispatched case has
+    two (to be signed, to be resolved), every other state one."""
+    fields: dict[str, list[str]] = defaultdict(list)
+    for field_name, states in CLOCKS.values():
+        for status in states:
+            fields[status].append(field_name)
+    parts: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for status, due_fields in fields.items():
+        parts[tuple(due_fields)].append(status)
+    return list(parts.items())
+
+
+CLOCK_PARTS = _clock_parts()
+
+
 def overdue(user, region: Region) -> Overdue:
+    """Counted part by part (statuses with the same clocks), which together are `overdue_q`: each part
+    is a range of its `(status, due)` index, which holds the region and stream as well, so PostgreSQL
+    counts it from the index alone (1M cases: one query over all of them read 13k table pages, 53 ms)."""
     members = children(region)
     width = len(members[0].code) if members else len(region.code)
     now = timezone.now()
-    past = {f"past{low}": _n(overdue_q(now - timedelta(days=low))) for _, low, _ in AGEING}
-    rows = (
-        _ledger(user, overdue_now(region.code))
-        .annotate(group=Substr("region_id", 1, width))
-        .values("group")
-        .annotate(n=_n(), **past)
-        .order_by()
-    )
-    by_child, totals = {}, dict.fromkeys(past, 0)
-    for row in rows:
-        found: dict = dict(row)  # its keys are made above, which the type checker cannot follow
-        by_child[found["group"]] = found["n"]
-        for name in past:
-            totals[name] += found[name]
-    return Overdue(region.code, by_child, {low: totals[f"past{low}"] for _, low, _ in AGEING})
+    base = _ledger(user, {"region": region.code})
+    by_child: dict[str, int] = defaultdict(int)
+    totals: dict[int, int] = defaultdict(int)
+    for due_fields, statuses in CLOCK_PARTS:
+
+        def late(at, due_fields=due_fields) -> Q:
+            return reduce(or_, (Q(**{f"{f}__lt": at}) for f in due_fields))
+
+        past = {f"past{low}": _n(late(now - timedelta(days=low))) for _, low, _ in AGEING}
+        rows = (
+            base.filter(Q(status__in=statuses) & late(now))
+            .annotate(group=Substr("region_id", 1, width))
+            .values("group")
+            .annotate(n=_n(), **past)
+            .order_by()
+        )
+        for row in rows:
+            found: dict = dict(row)  # its keys are made above, which the type checker cannot follow
+            by_child[found["group"]] += found["n"]
+            for _, low, _ in AGEING:
+                totals[low] += found[f"past{low}"]
+    return Overdue(region.code, dict(by_child), {low: totals[low] for _, low, _ in AGEING})
 
 
 def by_child(user, region: Region, month: Period, late: Overdue) -> tuple[list[Region], list[Series]]:
