@@ -15,10 +15,9 @@ existed gets it added once, through the real actions, before timing.
 import argparse
 import json
 import os
-import statistics
 import time
 
-from run import ROOT, data_set_prefix, env_for, pingan, prepare
+from run import ROOT, data_set_prefix, env_for, pingan, prepare, time_page
 
 PREFIX = "campaigns_"
 
@@ -40,7 +39,6 @@ def time_campaign(rounds: int) -> list[dict]:
     import django
 
     django.setup()
-    from django.db import connection
     from django.test import Client
 
     from pingan.accounts.models import User
@@ -53,30 +51,8 @@ def time_campaign(rounds: int) -> list[dict]:
             User.objects.get(username=username), backend="django.contrib.auth.backends.ModelBackend"
         )
         for url in (f"/campaigns/{campaign}/", f"/api/v1/campaigns/{campaign}", "/campaigns/"):
-            queries: list[str] = []
-
-            def counted(execute, sql, params_, many, context, queries=queries):
-                queries.append(sql)
-                return execute(sql, params_, many, context)
-
-            with connection.execute_wrapper(counted):
-                first = client.get(url)
-            assert first.status_code == 200, first.content[:500]
-            times = []
-            for _ in range(rounds):
-                t = time.perf_counter()
-                r = client.get(url)
-                times.append(time.perf_counter() - t)
-                assert r.status_code == 200
-            times.sort()
-            result = {
-                "page": url,
-                "user": username,
-                "requests": rounds,
-                "queries": len(queries),
-                "median_ms": round(statistics.median(times) * 1000, 1),
-                "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 1),
-            }
+            _, timed = time_page(client, url, rounds)
+            result = {"page": url, "user": username, **timed}
             print(json.dumps(result, ensure_ascii=False), flush=True)
             results.append(result)
     return results

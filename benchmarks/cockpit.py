@@ -13,10 +13,9 @@ A data set seeded before the rollups existed needs `pingan rollups rebuild` once
 import argparse
 import json
 import os
-import statistics
 import time
 
-from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare
+from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare, time_page
 
 
 def time_cockpit(rounds: int, drill_down: bool = True) -> list[dict]:
@@ -25,7 +24,6 @@ def time_cockpit(rounds: int, drill_down: bool = True) -> list[dict]:
 
     django.setup()
     from django.core.cache import cache
-    from django.db import connection
     from django.test import Client
 
     from pingan.accounts.models import User
@@ -50,34 +48,9 @@ def time_cockpit(rounds: int, drill_down: bool = True) -> list[dict]:
         ]
     results = []
     for label, path, params in pages:
-        queries: list[str] = []
-
-        def counted(execute, sql, params_, many, context, queries=queries):
-            queries.append(sql)
-            return execute(sql, params_, many, context)
-
         cache.clear()  # the first request finds nothing kept: the ended periods are counted too
-        t = time.perf_counter()
-        with connection.execute_wrapper(counted):
-            first = client.get(path, params)
-        first_ms = round((time.perf_counter() - t) * 1000, 1)
-        assert first.status_code == 200, first.content[:500]
-        times = []
-        for _ in range(rounds):
-            t = time.perf_counter()
-            r = client.get(path, params)
-            times.append(time.perf_counter() - t)
-            assert r.status_code == 200
-        times.sort()
-        result = {
-            "page": path,
-            "scope": label,
-            "requests": rounds,
-            "queries": len(queries),
-            "first_ms": first_ms,
-            "median_ms": round(statistics.median(times) * 1000, 1),
-            "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 1),
-        }
+        _, timed = time_page(client, path, rounds, params)
+        result = {"page": path, "scope": label, **timed}
         print(json.dumps(result, ensure_ascii=False), flush=True)
         results.append(result)
     return results

@@ -105,6 +105,39 @@ class Client:
             raise
 
 
+def time_page(client, path: str, rounds: int, params: dict | None = None):
+    """One page through Django's test client, in this process: a first request with its SQL statements
+    counted, then `rounds` timed ones. Returns the first response and the figures (first request, median
+    and p95 in ms, statements of the first)."""
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def counted(execute, sql, sql_params, many, context):
+        statements.append(sql)
+        return execute(sql, sql_params, many, context)
+
+    t = time.perf_counter()
+    with connection.execute_wrapper(counted):
+        first = client.get(path, params or {})
+    first_ms = round((time.perf_counter() - t) * 1000, 1)
+    assert first.status_code == 200, first.content[:500]
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        r = client.get(path, params or {})
+        times.append(time.perf_counter() - t)
+        assert r.status_code == 200
+    times.sort()
+    return first, {
+        "requests": rounds,
+        "queries": len(statements),
+        "first_ms": first_ms,
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 1),
+    }
+
+
 def measure(name: str, fn, count: int, concurrency: int) -> dict:
     latencies: list[float] = []
     errors = 0

@@ -15,11 +15,10 @@ case number.
 import argparse
 import json
 import os
-import statistics
 import time
 from urllib.parse import quote
 
-from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare
+from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare, time_page
 
 PREFIX = "search_"
 QUERIES = {
@@ -35,7 +34,6 @@ def time_search(rounds: int) -> list[dict]:
     import django
 
     django.setup()
-    from django.db import connection
     from django.test import Client
 
     from pingan.accounts.models import User
@@ -50,31 +48,13 @@ def time_search(rounds: int) -> list[dict]:
     results = []
     for kind, q in queries.items():
         for url in (f"/api/v1/cases?q={quote(q)}&with_total=true", f"/cases/?q={quote(q)}"):
-            seen: list[str] = []
-
-            def counted(execute, sql, params_, many, context, seen=seen):
-                seen.append(sql)
-                return execute(sql, params_, many, context)
-
-            with connection.execute_wrapper(counted):
-                first = client.get(url)
-            assert first.status_code == 200, first.content[:500]
-            times = []
-            for _ in range(rounds):
-                t = time.perf_counter()
-                r = client.get(url)
-                times.append(time.perf_counter() - t)
-                assert r.status_code == 200
-            times.sort()
+            first, timed = time_page(client, url, rounds)
             result = {
                 "query": kind,
                 "q": q,
                 "page": url.split("?")[0],
                 "total": first.json()["total"] if url.startswith("/api/") else None,
-                "requests": rounds,
-                "queries": len(seen),
-                "median_ms": round(statistics.median(times) * 1000, 1),
-                "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 1),
+                **timed,
             }
             print(json.dumps(result, ensure_ascii=False), flush=True)
             results.append(result)

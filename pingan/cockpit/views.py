@@ -84,8 +84,9 @@ def cockpit(request):
     month = _month(request.GET.get("month", "").strip(), today)
     periods = figures.period_rows(user, region.code, today)
     _rates_for_display(periods)
-    late = figures.overdue(user, region)
-    members, bars = figures.by_child(user, region, month, late)
+    members = figures.children(region)
+    late = figures.overdue(user, region, members)
+    bars = figures.by_child(user, region, members, month, late)
     months, trend = figures.trend(user, region.code, today)
     ageing = figures.ageing(late)
     data = {

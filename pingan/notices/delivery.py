@@ -133,9 +133,14 @@ def tell_auditors(sender, grant, by, **kwargs) -> None:
     )
 
 
-def tell(users, *, kind: str, message: str, link: str) -> int:
-    """A notice about something other than a case (a revoked 平安创建 award…) to each of `users`, in the
-    caller's transaction. Returns how many were written."""
-    rows = [Notification(recipient=u, kind=kind, message=message[:300], link=link[:200]) for u in users]
-    Notification.objects.bulk_create(rows)
+def tell(users, *, kind: str, message: str, link: str, key: str = "", at=None) -> int:
+    """A notice about something other than a case (a revoked 平安创建 award, a surge alert…) to each of
+    `users`, in the caller's transaction, dated `at` (now by default). A notice with a `key` reaches each
+    recipient once, however often it is told. Returns how many were offered."""
+    dated = {"created_at": at} if at is not None else {}
+    rows = [
+        Notification(recipient=u, kind=kind, message=message[:300], link=link[:200], key=key, **dated)
+        for u in users
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=bool(key))
     return len(rows)

@@ -15,7 +15,7 @@ from pingan.audit.log import record
 from pingan.cases.actions import create_case
 from pingan.cases.models import Case, Category, Stream
 from pingan.core.errors import forbidden, invalid, invalid_transition, not_found
-from pingan.notices.models import Notification
+from pingan.notices.delivery import tell
 
 from .access import may_act, may_read, recipients
 from .detection import Finding, Thresholds, detect
@@ -44,23 +44,19 @@ def _create(finding: Finding, day: date, now: datetime) -> SurgeAlert | None:
 def notify(alerts: list[SurgeAlert]) -> int:
     """One notice per alert to each dispatcher whose region covers it, once (its key)."""
     told: dict[str, list] = {}
-    notes = []
+    offered = 0
     for alert in SurgeAlert.objects.filter(pk__in=[a.pk for a in alerts]).select_related(*RELATED):
         if alert.region_id not in told:
             told[alert.region_id] = recipients(alert.region_id)
-        text = f"研判预警：{describe(alert)}，请研判处置。"[:300]
-        notes += [
-            Notification(
-                recipient=u,
-                kind=NOTICE_KIND,
-                key=f"surge:{alert.pk}",
-                link=f"/surges/{alert.pk}/",
-                message=text,
-                created_at=alert.detected_at,
-            )
-            for u in told[alert.region_id]
-        ]
-    return len(Notification.objects.bulk_create(notes, ignore_conflicts=True))
+        offered += tell(
+            told[alert.region_id],
+            kind=NOTICE_KIND,
+            message=f"研判预警：{describe(alert)}，请研判处置。",
+            link=f"/surges/{alert.pk}/",
+            key=f"surge:{alert.pk}",
+            at=alert.detected_at,
+        )
+    return offered
 
 
 def run_detection(
