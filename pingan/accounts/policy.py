@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from pingan.regions.models import Unit, subtree_q
+from pingan.regions.models import Unit, subtree_q, with_ancestors
 
 from .models import RoleGrant, User
 from .scope import Scope, scope_of
@@ -220,7 +220,6 @@ def holders(role: str, subject: Subject) -> list[User]:
             return []
         grants = RoleGrant.objects.filter(role=role, unit__code__in=[c for c in path.split("/") if c])
     else:
-        prefixes = [subject.region[:n] for n in (6, 9, 12, 15) if n <= len(subject.region)]
-        grants = RoleGrant.objects.filter(role=role, region_id__in=prefixes)
+        grants = RoleGrant.objects.filter(role=role, region_id__in=with_ancestors(subject.region))
     users = User.objects.filter(is_active=True, grants__in=grants).distinct().order_by("pk")
     return [u for u in users if holds(scope_of(u), role, subject)]

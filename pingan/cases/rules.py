@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from django.db.models import Q
 
-from pingan.regions.models import Unit
+from pingan.regions.models import Unit, with_ancestors
 
 from .clocks import LOCAL, get_calendar
 from .models import Case, Category, RoutingRule, TimeLimitRule
@@ -56,7 +56,7 @@ def suggest_lead_unit(category: Category | None, region_code: str, day: date) ->
     if category is None:
         return None
     chain = _category_chain(category)
-    prefixes = [region_code[:n] for n in (6, 9, 12, 15) if n <= len(region_code)]
+    prefixes = with_ancestors(region_code)
     rules = list(
         RoutingRule.objects.filter(
             effective_on(day), category_id__in=[c for c in chain if c], region_id__in=prefixes

@@ -11,6 +11,11 @@ BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
 MAX_BOUNDARY_POINTS = 20_000
 
 
+def with_ancestors(code: str) -> list[str]:
+    """The code and those of every region above it (county first): a child's code extends its parent's."""
+    return [code[:n] for n in CODE_LENGTHS if n <= len(code)]
+
+
 def subtree_q(relation: str, code: str) -> Q:
     """Rows whose foreign key `relation` (to Region) lies in the subtree of `code`.
 

@@ -18,7 +18,7 @@ from pingan.cases.actions import CREATE_ROLES
 from pingan.cases.models import Case, Category
 from pingan.cases.tips import excluded_units, touches
 from pingan.cases.workflow import is_legal, may_take
-from pingan.regions.models import Unit, subtree_q
+from pingan.regions.models import Unit, subtree_q, with_ancestors
 
 from .model import Model, place_tokens, text_of
 from .schemas import SuggestIn
@@ -95,7 +95,7 @@ def units_for(scope: Scope, case: Case | None = None) -> dict[str, str]:
     areas = scope.regions_for("dispatcher")
     if not areas:
         return {}
-    q = Q(region_id__in={a[:n] for a in areas for n in (6, 9, 12, 15) if n <= len(a)})
+    q = Q(region_id__in={code for a in areas for code in with_ancestors(a)})
     for area in areas:
         q |= subtree_q("region", area)
     kept_from = excluded_units(case) if case is not None else []

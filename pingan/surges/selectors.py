@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import forbidden, invalid, not_found
 from pingan.core.validation import MAX_RECORD_ID
-from pingan.regions.models import Region, subtree_q
+from pingan.regions.models import CODE_LENGTHS, Region, subtree_q
 
 from .access import READERS, readable_q
 from .models import SurgeAlert
@@ -50,7 +50,7 @@ def visible_alerts(
     if _choice(status, SurgeAlert.Status.values, "status", "状态应为 open、dismissed 或 case_opened。"):
         rows = rows.filter(status=status)
     if region:
-        if not region.isdigit() or len(region) not in (6, 9, 12, 15):
+        if not region.isdigit() or len(region) not in CODE_LENGTHS:
             raise invalid({"region": "区划代码应为 6、9、12 或 15 位数字。"})
         rows = rows.filter(subtree_q("region", region))
     if since:
