@@ -52,9 +52,10 @@ def test_malformed_json_is_400(county, api):
 
 def test_valid_id_number_is_accepted(county, api):
     party = {"name": "王五", "id_number": "11010519491231002X", "role": "respondent"}
-    status, data = api("dispatcher").post("/cases", case_body(county, parties=[party]))
+    d = api("dispatcher")
+    status, data = d.post("/cases", case_body(county, parties=[party]))
     assert status == 201, data
-    assert data["parties"][0]["id_number"] == "110105********002X"
+    assert d.get(f"/cases/{data['number']}")[1]["parties"][0]["id_number"] == "110105********002X"
 
 
 def test_region_outside_scope_is_rejected(county, api):
@@ -87,6 +88,68 @@ def test_same_key_same_body_makes_one_case(county, api):
     assert first[0] == second[0] == 201
     assert first[1]["number"] == second[1]["number"]
     assert Case.objects.count() == 1
+
+
+def test_create_answers_the_ledger_row_and_where_the_whole_case_is(county, api):
+    d = api("dispatcher")
+    r = d.client.post("/api/v1/cases", case_body(county), content_type="application/json")
+    assert r.status_code == 201
+    created = r.json()
+    number = created["number"]
+    assert r["Location"] == created["url"] == f"/api/v1/cases/{number}"
+    assert (created["status"], created["stream"], created["category"]["code"]) == (
+        "reported",
+        "request",
+        "R02",
+    )
+    assert created["region"]["code"] == case_body(county)["region"]
+    assert created["accept_due"] and created["reported_at"] and not created["overdue"]
+    assert "reporter" not in created and "allowed_actions" not in created  # the case page is at `url`
+    status, page = d.get(f"/cases/{number}")
+    assert status == 200
+    assert {k: page[k] for k in created if k != "url"} == {k: v for k, v in created.items() if k != "url"}
+
+
+def test_a_replay_answers_exactly_what_the_first_request_got(county, api):
+    d = api("dispatcher")
+
+    def send():
+        return d.client.post(
+            "/api/v1/cases",
+            case_body(county),
+            content_type="application/json",
+            headers={"Idempotency-Key": "k"},
+        )
+
+    first, again = send(), send()
+    assert first.status_code == again.status_code == 201
+    assert first.content == again.content and first["Location"] == again["Location"]
+    assert Case.objects.count() == 1
+
+
+def test_a_create_reads_no_case_page(county, api):
+    """The answer is built from the case just saved: nothing is read after the writes (the case page
+    took eight queries), and its stored copy goes in with the idempotency record, last."""
+    from django.db import connection
+
+    from pingan.api.models import IdempotencyRecord
+
+    d = api("dispatcher")
+    d.post("/cases", case_body(county), **{"Idempotency-Key": "warm-up"})
+    statements: list[str] = []
+
+    def counted(execute, sql, params, many, context):
+        if "SAVEPOINT" not in sql:  # the test's own transaction
+            statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counted):
+        status, created = d.post("/cases", case_body(county), **{"Idempotency-Key": "counted"})
+    assert status == 201
+    assert statements[-1].startswith('INSERT INTO "api_idempotencyrecord"'), statements[-3:]
+    assert not [s for s in statements if "cases_party" in s or "cases_attachment" in s]
+    assert len(statements) <= 22, statements
+    assert IdempotencyRecord.objects.get(key="counted").response == created
 
 
 def test_same_key_other_body_is_422(county, api):

@@ -67,7 +67,7 @@ def test_party_fields_are_revealable_by_id(county, api):
     body = case_body(
         county, stream="dispute", category="D02", parties=[{"name": "李小龙", "phone": "13900001111"}]
     )
-    data = d.post("/cases", body)[1]
+    data = d.get(f"/cases/{d.post('/cases', body)[1]['number']}")[1]
     party_id = data["parties"][0]["id"]
     assert data["parties"][0]["name"] == "李**"
     _, out = d.post(

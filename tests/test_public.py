@@ -116,7 +116,7 @@ def test_a_message_from_the_reporter_reaches_the_case_and_tells_the_dispatcher(c
 
 def test_staff_cannot_reply_to_a_case_without_a_receipt(county, api):
     dispatcher = api("dispatcher")
-    status, case = dispatcher.post("/cases", case_body(county))
+    case = dispatcher.get(f"/cases/{dispatcher.post('/cases', case_body(county))[1]['number']}")[1]
     assert "reply" not in case["allowed_actions"]
     status, body = dispatcher.post(f"/cases/{case['number']}/actions/reply", {"text": "你好"})
     assert status == 409 and body["error"]["code"] == "invalid_transition"

@@ -243,7 +243,8 @@ def test_a_user_named_in_a_tip_is_excluded_by_name(county, api, tip):
 
 
 def test_only_tips_take_exclusions(county, api):
-    status, case = api("dispatcher").post("/cases", case_body(county))
+    d = api("dispatcher")
+    case = d.get(f"/cases/{d.post('/cases', case_body(county))[1]['number']}")[1]
     assert "exclude" not in case["allowed_actions"]
     status, body = api("dispatcher").post(f"/cases/{case['number']}/actions/exclude", {"reason": "x"})
     assert status == 409 and body["error"]["code"] == "invalid_transition"

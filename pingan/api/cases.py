@@ -3,15 +3,16 @@
 import json
 from dataclasses import asdict
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from pingan.accounts.scope import scope_of
 from pingan.cases import actions, selectors
 from pingan.cases import schemas as s
+from pingan.cases.models import Case
 from pingan.cases.schemas import CaseIn
-from pingan.cases.serializers import case_out, case_summary, events_out
+from pingan.cases.serializers import case_created, case_out, case_summary, events_out, row_of
 from pingan.cases.similar import SHOWN
 from pingan.cases.workflow import TRANSITIONS
 from pingan.core.errors import DomainError, invalid
@@ -44,23 +45,37 @@ def _detail(request, number: str) -> dict:
 
 @router.post(
     "/cases",
-    response=answers({201: out.CaseOut}, *out.SIGNED_IN, 422),
+    response=answers({201: out.CaseCreated}, *out.SIGNED_IN, 422),
     exclude_unset=True,
     summary="登记案件",
-    description="支持 `Idempotency-Key` 请求头：同键同内容重放首次结果，同键不同内容返回 422。",
+    description=(
+        "返回新案件的台账行（编号、状态、类别、区划、各环节期限等）和详情地址 `url`（同 `Location` 响应头），"
+        "不含整个详情页：要看详情请 GET 该地址。"
+        "支持 `Idempotency-Key` 请求头：同键同内容重放首次结果，同键不同内容返回 422。"
+    ),
 )
-def create_case(request, payload: CaseIn):
+def create_case(request, payload: CaseIn, response: HttpResponse):
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
-        case = actions.create_case(request.user, payload)
-        return Status(201, _detail(request, case.number))
-    status, body = create_once(
-        request,
-        key,
-        lambda: actions.create_case(request.user, payload),
-        lambda number: _detail(request, number),
-    )
+        body = _created(request, actions.create_case(request.user, payload))
+        status = 201
+    else:
+        status, body = create_once(
+            request,
+            key,
+            lambda: actions.create_case(request.user, payload),
+            lambda case: _created(request, case),
+            lambda number: _created(request, selectors.find_case(request.user, number), new=False),
+        )
+    response["Location"] = body["url"]
     return Status(status, body)
+
+
+def _created(request, case: Case, *, new: bool = True) -> dict:
+    """The answer to a creation: the case as a ledger row, built from the instance just saved (`new`:
+    no query) or, for a replay whose stored answer is gone, as it is now."""
+    body = case_created(case) if new else case_summary(row_of(case))
+    return {**body, "url": f"{request.path.rstrip('/')}/{case.number}"}
 
 
 @router.get(

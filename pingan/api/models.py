@@ -11,8 +11,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=128)
     body_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    # What the first request made (a case number); the response body is stored just after commit,
-    # so that building it does not hold the numbering and audit locks.
+    # What the first request made (a case number) and its answer, stored in the same transaction (the
+    # answer is built from the new case without a query); NULL once the case is purged.
     resource = models.CharField(max_length=64, blank=True)
     response = models.JSONField(encoder=DjangoJSONEncoder, null=True)
     created_at = models.DateTimeField(default=timezone.now)

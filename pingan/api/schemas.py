@@ -74,6 +74,12 @@ class CaseSummary(Out):
     version: int
 
 
+class CaseCreated(CaseSummary):
+    """What a creation answers: the new case as a ledger row. The whole case is at `url`."""
+
+    url: str = Field(description="案件详情的地址（同 `Location` 响应头）")
+
+
 class CasePage(Out):
     items: list[CaseSummary]
     next_cursor: str | None

@@ -1,6 +1,7 @@
 """Case → JSON, for the API and the case page alike. Personal data leaves only masked; clear values
 only through `reveal`."""
 
+from datetime import UTC
 from typing import Any
 
 from pingan.accounts.names import display_name, display_names
@@ -67,17 +68,30 @@ CLAUSE_END = "。．.；;，,、！!？? \n\t"
 STATUS_LABELS = dict(Status.choices)
 
 
-def row_of(case: Case) -> dict[str, Any]:
-    """A case instance as a ledger row (the shape of selectors.LEDGER_FIELDS)."""
-    row = {f: getattr(case, f) for f in LEDGER_FIELDS if "__" not in f}
+def row_of(case: Case, **known: Any) -> dict[str, Any]:
+    """A case instance as a ledger row (the shape of selectors.LEDGER_FIELDS). `known` gives fields the
+    caller already knows (`co_units` as (code, name) pairs, `overdue`) instead of reading them."""
+    row = {f: getattr(case, f) for f in LEDGER_FIELDS if "__" not in f and f not in known}
     for relation in ("category", "region", "lead_unit"):
         obj = getattr(case, relation)
         row[f"{relation}__code"] = obj.code if obj else None
         row[f"{relation}__name"] = obj.name if obj else None
     row["handler__username"] = case.handler.username if case.handler else None
     row["handler__full_name"] = case.handler.full_name if case.handler else None
-    row["co_units"] = [(u.code, u.name) for u in case.co_units.all()]
-    return row
+    if "co_units" not in known:
+        row["co_units"] = [(u.code, u.name) for u in case.co_units.all()]
+    return {**row, **known}
+
+
+def case_created(case: Case) -> dict[str, Any]:
+    """The answer to a creation: the new case as a ledger row, from the instance just saved, without a
+    query. Its category and region are loaded; it has no co-unit, lead unit or handler yet, and its
+    first clock has only just started. Times in UTC, as the database gives them back to every other
+    answer (a due time is computed in local time)."""
+    row = row_of(case, co_units=[], overdue=False)
+    for name in ("reported_at", "accept_due", "sign_due", "resolve_due", "check_due"):
+        row[name] = row[name] and row[name].astimezone(UTC)
+    return case_summary(row)
 
 
 def case_summary(row: dict[str, Any]) -> dict[str, Any]:
