@@ -403,6 +403,11 @@ PINGAN_EXPORT_KEEP_HOURS = float(os.environ.get("PINGAN_EXPORT_KEEP_HOURS", "24"
 # on another machine, and run again by the next `pingan worker` to start (pingan.core.taskqueue).
 PINGAN_TASK_STALE_MINUTES = int(os.environ.get("PINGAN_TASK_STALE_MINUTES", "30"))
 
+# How long a server process keeps rows read on every request (a user's grants, a token, categories,
+# regions, time-limit rules) before reading them again; a change reaches every process within this many
+# seconds (pingan.core.memo). 0: always read afresh.
+PINGAN_MEMO_SECONDS = float(os.environ.get("PINGAN_MEMO_SECONDS", "5"))
+
 # Business calendar: working periods of a working day, local time.
 PINGAN_WORK_HOURS = os.environ.get("PINGAN_WORK_HOURS", "08:30-12:00,14:00-17:30")
 # Escalation: one level (handler → unit_head → dispatcher → leader) per this many hours overdue.

@@ -142,12 +142,16 @@ def _remove_test_var_dir():
 @pytest.fixture(autouse=True)
 def fresh_work_calendar():
     """The work calendar is cached in the process for a while; each test has a database of its own, so
-    it reads the calendar afresh (a calendar another test left warm shifted every due of the next)."""
+    it reads the calendar afresh (a calendar another test left warm shifted every due of the next), and
+    so the process memo of grants and reference rows (pingan.core.memo), for the tests that turn it on."""
     from pingan.cases.clocks import clear_calendar_cache
+    from pingan.core.memo import forget_all
 
     clear_calendar_cache()
+    forget_all()
     yield
     clear_calendar_cache()
+    forget_all()
 
 
 def seeded_once(*seed_args: str):

@@ -6,6 +6,9 @@ import tempfile
 os.environ.setdefault("PINGAN_FIELD_KEY", "8w7dPq0kqUu2VbX1sWjv9bYJj3bqkM4C8xkBqQ5ZT0E=")
 os.environ.setdefault("PINGAN_VAR", os.path.join(tempfile.gettempdir(), f"pingan-test-var-{os.getpid()}"))
 os.environ.setdefault("PINGAN_SECRET_KEY", "test-secret-key-not-for-production")
+# Tests change grants and rules with factories and read them at once: no process memo (pingan.core.memo)
+# unless a test turns it on; PINGAN_MEMO_SECONDS=5 runs the suite the way the server does.
+os.environ.setdefault("PINGAN_MEMO_SECONDS", "0")
 
 from pingan.settings import *  # noqa: F403
 

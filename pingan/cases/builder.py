@@ -13,6 +13,7 @@ from typing import Any
 from pingan.accounts.models import User
 from pingan.accounts.scope import scope_of
 from pingan.core.errors import invalid
+from pingan.core.memo import Memo
 from pingan.regions.models import Region
 
 from . import events
@@ -22,12 +23,18 @@ from .rules import step_due
 from .schemas import CaseIn
 
 BULK_SIZE = 500
+# Every intake reads its category and region by code: kept by the process for a few seconds
+# (pingan.core.memo; a change takes effect within PINGAN_MEMO_SECONDS). Shared, so never modified.
+CATEGORIES: Memo[Category | None] = Memo("category", forget_on=(Category,))
+REGIONS: Memo[Region | None] = Memo("region", forget_on=(Region,))
 
 
 def resolve_category(stream: str, code: str | None, field_name: str = "category") -> Category | None:
     if not code:
         return None
-    category = Category.objects.select_related("parent").filter(code=code, active=True).first()
+    category = CATEGORIES.get(
+        code, lambda: Category.objects.select_related("parent").filter(code=code, active=True).first()
+    )
     if category is None:
         raise invalid({field_name: f"分类代码 {code} 不存在"})
     if category.stream != stream:
@@ -39,7 +46,7 @@ def resolve_region(
     code: str, user: User | None, roles: tuple[str, ...], field_name: str = "region"
 ) -> Region:
     """The region of a new case; a staff user must hold one of `roles` over it (None: the public)."""
-    region = Region.objects.filter(code=code).first()
+    region = REGIONS.get(code, lambda: Region.objects.filter(code=code).first())
     if region is None:
         raise invalid({field_name: f"区划代码 {code} 不存在"})
     if user is not None and not any(scope_of(user).covers_region(r, code) for r in roles):

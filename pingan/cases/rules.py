@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from django.db.models import Q
 
+from pingan.core.memo import Memo
 from pingan.regions.models import Unit, with_ancestors
 
 from .clocks import LOCAL, get_calendar
@@ -19,15 +20,27 @@ def _category_chain(category: Category | None) -> list[int | None]:
     return [*chain, None]
 
 
+# The rule of a (stream, step, severity, category chain, day), kept by the process for a few seconds: a
+# rule added or changed takes effect within PINGAN_MEMO_SECONDS (pingan.core.memo).
+TIME_LIMITS: Memo[TimeLimitRule | None] = Memo("time_limit", forget_on=(TimeLimitRule, Category))
+
+
 def time_limit(case: Case, step: str, day: date) -> TimeLimitRule | None:
     chain = _category_chain(case.category)
+    key = (case.stream, step, case.severity, tuple(chain), day)
+    return TIME_LIMITS.get(key, lambda: _read_time_limit(chain, case.stream, step, case.severity, day))
+
+
+def _read_time_limit(
+    chain: list[int | None], stream: str, step: str, severity: str, day: date
+) -> TimeLimitRule | None:
     candidates = list(
         TimeLimitRule.objects.filter(
             effective_on(day),
             Q(category_id__in=[c for c in chain if c is not None]) | Q(category__isnull=True),
-            stream=case.stream,
+            stream=stream,
             step=step,
-            severity__in=("", case.severity),
+            severity__in=("", severity),
         )
     )
     if not candidates:
