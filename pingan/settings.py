@@ -408,6 +408,10 @@ PINGAN_TASK_STALE_MINUTES = int(os.environ.get("PINGAN_TASK_STALE_MINUTES", "30"
 # seconds (pingan.core.memo). 0: always read afresh.
 PINGAN_MEMO_SECONDS = float(os.environ.get("PINGAN_MEMO_SECONDS", "5"))
 
+# The audit log is this many hash chains, each with its own head row locked by an append
+# (pingan.audit.log): writes about different objects do not wait on each other's head.
+PINGAN_AUDIT_PARTITIONS = int(os.environ.get("PINGAN_AUDIT_PARTITIONS", "8"))
+
 # Business calendar: working periods of a working day, local time.
 PINGAN_WORK_HOURS = os.environ.get("PINGAN_WORK_HOURS", "08:30-12:00,14:00-17:30")
 # Escalation: one level (handler → unit_head → dispatcher → leader) per this many hours overdue.

@@ -171,7 +171,7 @@ def test_the_check_runs_in_the_background_and_the_page_shows_what_it_found(count
     assert run_check.call(ChainVerification.objects.first().pk) is False
     html = _text(client.get("/audit/"))
     assert 'class="card chain broken"' in html
-    assert f"第 6 条记录（编号 {altered.pk}" in html and "操作人 mallory" in html
+    assert f"链 {altered.partition}，编号 {altered.pk}" in html and "操作人 mallory" in html
 
 
 def test_audit_verify_stores_its_result_for_the_page(county, web):

@@ -13,6 +13,9 @@ class AuditEntry(AppendOnlyModel):
     object_type = models.CharField("对象类型", max_length=32, blank=True)
     object_id = models.CharField("对象", max_length=64, blank=True)
     data = models.JSONField("详情", default=dict, blank=True)
+    # Which chain the entry belongs to (pingan.audit.log.partition_of); 0 is the one chain written
+    # before there were several.
+    partition = models.PositiveSmallIntegerField("链", default=0)
     prev_hash = models.CharField("前一条的哈希", max_length=64)
     hash = models.CharField("哈希", max_length=64, unique=True)
 
@@ -33,8 +36,10 @@ class AuditEntry(AppendOnlyModel):
 
 
 class AuditHead(models.Model):
-    """A single row locked by each append, so that the chain has no forks."""
+    """The head of one chain, locked by each append to it, so that the chain has no forks. Several
+    chains (PINGAN_AUDIT_PARTITIONS) let writes about different objects append side by side."""
 
+    partition = models.PositiveSmallIntegerField("链", unique=True, default=0)
     last_hash = models.CharField("最后一条的哈希", max_length=64)
     count = models.PositiveBigIntegerField("记录条数", default=0)
 
@@ -43,7 +48,7 @@ class AuditHead(models.Model):
         verbose_name_plural = "审计链头"
 
     def __str__(self) -> str:
-        return f"审计链头 #{self.count}"
+        return f"审计链 {self.partition} 头 #{self.count}"
 
 
 class ChainVerification(models.Model):
@@ -68,6 +73,8 @@ class ChainVerification(models.Model):
     # The entry where the chain breaks; a plain id, since the row is what is in doubt.
     first_bad_id = models.BigIntegerField("断开处记录", null=True, blank=True)
     truncated = models.BooleanField("末尾缺失", default=False)
+    # Per chain: {"broken": {chain: id of its first bad entry}, "short": [chains cut off at the end]}.
+    findings = models.JSONField("各链结果", default=dict, blank=True)
     error = models.CharField("错误", max_length=300, blank=True)
 
     class Meta:

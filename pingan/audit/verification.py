@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django_tasks import task
 
@@ -71,6 +72,7 @@ def perform(
     run.checked, run.total, run.intact = result.checked, result.total, result.intact
     run.first_bad_id = result.first_bad.pk if result.first_bad is not None else None
     run.truncated = result.truncated
+    run.findings = result.findings()
     run.save()
     return result
 
@@ -85,20 +87,25 @@ def _finding(run: ChainVerification) -> tuple[str, str]:
         return "failed", f"审计链校验未能完成（{_when(run.finished_at)}）：{run.error}"
     if run.intact:
         return "ok", f"审计链校验：正常，已校验 {run.checked:,} 条，{_when(run.finished_at)}"
+    broken = run.findings.get("broken", {})
+    short = run.findings.get("short", [])
     if run.first_bad_id is None:
+        chains = f"链 {'、'.join(str(p) for p in short)} " if short else ""
         return "broken", (
-            f"审计链校验：异常（{_when(run.finished_at)}）。链头记有 {run.total:,} 条，"
-            f"只能校验到第 {run.checked:,} 条，末尾的记录可能已被删除。"
+            f"审计链校验：异常（{_when(run.finished_at)}）。{chains}末尾的记录可能已被删除"
+            f"（链头共记 {run.total:,} 条，校验通过 {run.checked:,} 条）。"
         )
     entry = AuditEntry.objects.filter(pk=run.first_bad_id).first()
     which = (
-        f"编号 {entry.pk}，{_when(entry.at)}，操作人 {entry.actor}，操作 {action_label(entry.action)}"
+        f"链 {entry.partition}，编号 {entry.pk}，{_when(entry.at)}，操作人 {entry.actor}，"
+        f"操作 {action_label(entry.action)}"
         if entry is not None
         else f"编号 {run.first_bad_id}，已不存在"
     )
+    others = f"另有 {len(broken) - 1} 条链也已断开。" if len(broken) > 1 else ""
     return "broken", (
-        f"审计链校验：异常（{_when(run.finished_at)}）。第 {run.checked + 1:,} 条记录（{which}）"
-        "在写入后被改动，或它前面的记录被删除。"
+        f"审计链校验：异常（{_when(run.finished_at)}）。记录（{which}）"
+        f"在写入后被改动，或它前面的记录被删除。{others}"
     )
 
 
@@ -109,8 +116,8 @@ def chain_state() -> dict:
     state, message = _finding(run) if run else ("none", "审计链尚未校验。")
     unchecked = 0
     if state == "ok" and run is not None:
-        head = AuditHead.objects.filter(pk=1).first()
-        unchecked = max((head.count if head else 0) - run.checked, 0)
+        heads = AuditHead.objects.aggregate(n=Sum("count"))["n"] or 0
+        unchecked = max(heads - run.checked, 0)
     on_way = pending()
     waiting = ""
     if on_way is not None:

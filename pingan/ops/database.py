@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 from django.db import OperationalError, connection, transaction
 
 from pingan.accounts.models import User
-from pingan.audit.log import GENESIS
+from pingan.audit.log import heads_summary
 from pingan.audit.models import AuditEntry, AuditHead
 from pingan.cases.models import Case
 from pingan.regions.models import Region
@@ -49,10 +49,10 @@ def count_rows(cursor: Any, tables: list[str]) -> dict[str, int]:
 
 def _facts(cursor: Any) -> dict[str, Any]:
     tables = pingan_tables()
-    head_table = connection.ops.quote_name(AuditHead._meta.db_table)
-    cursor.execute(f"SELECT last_hash, count FROM {head_table} WHERE id = 1")  # noqa: S608
-    head = cursor.fetchone() or (GENESIS, 0)
-    return {"tables": count_rows(cursor, tables), "audit_head": {"hash": head[0], "count": head[1]}}
+    qn = connection.ops.quote_name
+    cursor.execute(f"SELECT {qn('partition')}, last_hash, count FROM {qn(AuditHead._meta.db_table)}")  # noqa: S608
+    head_hash, head_count = heads_summary(cursor.fetchall())
+    return {"tables": count_rows(cursor, tables), "audit_head": {"hash": head_hash, "count": head_count}}
 
 
 def dump(staging: Path) -> tuple[Path, dict[str, Any]]:

@@ -13,8 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
 from django.db import connection
 
-from pingan.audit.log import check_chain
-from pingan.audit.models import AuditHead
+from pingan.audit.log import check_chain, current_heads_summary
 from pingan.cases.models import Attachment
 from pingan.core.crypto import EncryptedTextField
 
@@ -121,9 +120,10 @@ def _check_counts(expected: dict[str, int], say: Callable[[str], None]) -> list[
 def _check_audit(expected: dict[str, Any], say: Callable[[str], None]) -> list[str]:
     result = check_chain(progress=lambda checked, total: say(f"  已校验审计记录 {checked}/{total} 条…"))
     if not result.intact:
-        where = f"在第 {result.checked + 1} 条处断开" if result.first_bad else "末尾的记录缺失"
+        bad = result.first_bad
+        where = f"链 {bad.partition} 在编号 {bad.pk} 的记录处断开" if bad else "末尾的记录缺失"
         return [f"审计链校验未通过：{where}（可运行 pingan audit verify 查看详情）"]
-    head = AuditHead.objects.filter(pk=1).values_list("last_hash", flat=True).first()
+    head = current_heads_summary()[0]
     if expected["head_count"] and head != expected["head_hash"]:
         return [f"审计链头与备份清单不符：备份时 {expected['head_hash']}，恢复后 {head}"]
     say(f"审计链完整：共 {result.checked} 条，链头与备份一致（{expected['head_hash'][:16]}…）")

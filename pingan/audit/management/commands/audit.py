@@ -1,4 +1,5 @@
-"""`pingan audit verify`: check the hash chain of the audit log from its first entry to its head.
+"""`pingan audit verify`: check every hash chain of the audit log from its first entry to its head,
+naming each chain that breaks.
 
 The result is also stored for the 审计日志 page (pingan.audit.verification): run it from cron, and
 auditors see when the chain was last checked and what was found.
@@ -30,23 +31,19 @@ class Command(BaseCommand):
         if result.intact:
             self.stdout.write(self.style.SUCCESS(f"审计链完整：共 {result.checked} 条"))
             return
-        bad = result.first_bad
-        if bad is None:
-            self.stdout.write(
-                self.style.ERROR(
-                    f"审计链不完整：链头记有 {result.total} 条，实际只能校验到第 {result.checked} 条，"
-                    "末尾的记录可能已被删除。"
-                )
-            )
-        else:
+        for chain, bad in sorted(result.breaks.items()):
             at = timezone.localtime(bad.at).strftime("%Y-%m-%d %H:%M:%S")
             self.stdout.write(
                 self.style.ERROR(
-                    f"审计链在第 {result.checked + 1} 条处断开：id={bad.pk}，时间 {at}，"
-                    f"操作人 {bad.actor}，操作 {bad.action}。这条记录在写入后被改动，或它前面的记录被删除。"
+                    f"审计链 {chain} 断开：id={bad.pk}，时间 {at}，操作人 {bad.actor}，操作 {bad.action}。"
+                    "这条记录在写入后被改动，或它前面的记录被删除。"
                 )
             )
-        raise CommandError("审计链校验未通过。")
+        for chain in result.short:
+            self.stdout.write(
+                self.style.ERROR(f"审计链 {chain} 不完整：比链头记的条数少，末尾的记录可能已被删除。")
+            )
+        raise CommandError(f"审计链校验未通过（链头共记 {result.total} 条，校验通过 {result.checked} 条）。")
 
     def _progress(self, checked: int, total: int) -> None:
         self.stdout.write(f"已校验 {checked}/{total} 条…")
