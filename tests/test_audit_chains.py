@@ -151,3 +151,25 @@ def test_appends_to_different_chains_do_not_wait_on_each_other():
         other.join(10)
     assert not errors
     assert check_chain().intact and AuditEntry.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_new_chain_gets_its_head_after_an_upgrade():
+    """Before the chains, the one head was made with id 1 given explicitly (unseen by PostgreSQL's id
+    sequence); the migration moves the sequence on, so the first head of a new chain gets a new id."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection as default
+
+    AuditHead.objects.all().delete()
+    AuditHead.objects.create(pk=1, partition=0, last_hash=GENESIS)
+    migration = import_module("pingan.audit.migrations.0003_chain_partitions")
+    with default.schema_editor() as editor:
+        migration.reset_head_ids(apps, editor)
+    a, b = _two_objects()
+    chains = {partition_of("case", a), partition_of("case", b)} - {0}
+    for number in (a, b):
+        _record(number)
+    assert set(AuditHead.objects.values_list("partition", flat=True)) >= chains
+    assert check_chain().intact
