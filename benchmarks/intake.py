@@ -4,7 +4,7 @@ statements of one create counted in this process through Django's test client. T
 PostgreSQL: ≥ 150 req/s and p95 < 80 ms.
 
     .venv/bin/python benchmarks/run.py --cases 100000 --db postgres --seed-only   # bench_100000
-    nice -n 5 .venv/bin/python benchmarks/intake.py --cases 100000 --db postgres
+    nice -n 5 .venv/bin/python benchmarks/intake.py --cases 100000 --db postgres --port 8091
 """
 
 import argparse
@@ -15,7 +15,8 @@ import subprocess
 import time
 import uuid
 
-from run import PORT, PY, ROOT, Client, children, env_for, measure, pingan, rss_mb, wait_for_server
+import run
+from run import PY, ROOT, Client, children, env_for, measure, pingan, rss_mb, wait_for_server
 
 BODY = {
     "stream": "dispute",
@@ -57,7 +58,9 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--port", type=int, default=run.PORT, help="another port if run.py's is in use")
     args = ap.parse_args()
+    run.PORT = args.port
     if args.cases == 1_000_000:
         raise SystemExit("bench_1000000 is the shared set: measure intake on another size")
     env = env_for(args.db, args.cases)
@@ -68,7 +71,7 @@ def main() -> None:
     pingan(env, "migrate", "-v", "0")
     token = pingan(env, "create_token", "dispatcher", capture=True).strip()
     server = subprocess.Popen(
-        [PY, "-m", "pingan", "serve", "--port", str(PORT), "--workers", str(args.workers)], env=env
+        [PY, "-m", "pingan", "serve", "--port", str(args.port), "--workers", str(args.workers)], env=env
     )
     try:
         wait_for_server()

@@ -10,6 +10,8 @@ def main() -> None:
     latest: dict[tuple[str, int], dict] = {}
     for line in (HERE / "results.jsonl").read_text().splitlines():
         run = json.loads(line)
+        if "scenarios" not in run:  # another benchmark's line (intake.py, kpis.py…): not run.py's table
+            continue
         latest[(run["db"], run["cases"])] = run
     for (db, cases), run in sorted(latest.items()):
         print(f"### {db}, {cases:,} cases ({run['at']})\n")
