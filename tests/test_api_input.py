@@ -127,6 +127,24 @@ def test_a_replay_answers_exactly_what_the_first_request_got(county, api):
     assert Case.objects.count() == 1
 
 
+def test_a_key_stored_with_the_whole_case_page_replays_it(county, api):
+    """Answers stored before creations answered with the ledger row still replay as they were."""
+    from pingan.api.models import IdempotencyRecord
+
+    d = api("dispatcher")
+    number = d.post("/cases", case_body(county), **{"Idempotency-Key": "old"})[1]["number"]
+    page = d.get(f"/cases/{number}")[1]
+    IdempotencyRecord.objects.filter(key="old").update(response=page)
+    r = d.client.post(
+        "/api/v1/cases",
+        case_body(county),
+        content_type="application/json",
+        headers={"Idempotency-Key": "old"},
+    )
+    assert r.status_code == 201 and r.json() == page and r["Location"] == f"/api/v1/cases/{number}"
+    assert Case.objects.count() == 1
+
+
 def test_a_create_reads_no_case_page(county, api):
     """The answer is built from the case just saved: nothing is read after the writes (the case page
     took eight queries), and its stored copy goes in with the idempotency record, last."""

@@ -3,7 +3,7 @@
 import json
 from dataclasses import asdict
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -67,6 +67,11 @@ def create_case(request, payload: CaseIn, response: HttpResponse):
             lambda case: _created(request, case),
             lambda number: _created(request, selectors.find_case(request.user, number), new=False),
         )
+        if "url" not in body:
+            # Stored before creations answered with the ledger row: replayed as it was, the whole case.
+            replay = JsonResponse(body, status=status)
+            replay["Location"] = f"{request.path.rstrip('/')}/{body['number']}"
+            return replay
     response["Location"] = body["url"]
     return Status(status, body)
 
