@@ -117,6 +117,26 @@ def test_the_single_chain_of_before_stays_verifiable(settings):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_append_reads_and_moves_only_its_own_chains_head():
+    """On both databases: the head an append reads (and locks, on PostgreSQL) and moves is its chain's
+    row alone, so nothing in the statement reaches another chain's head."""
+    from django.test.utils import CaptureQueriesContext
+
+    a, b = _two_objects()
+    _record(a), _record(b)
+    with CaptureQueriesContext(connection) as queries:
+        entry = _record(b)
+    heads = [q["sql"] for q in queries if "audit_audithead" in q["sql"]]
+    assert heads, "an append reads its head"
+    for sql in heads:
+        where = sql.split("WHERE", 1)[1]
+        assert '"partition"' in where or '"id"' in where, sql  # one chain's row, never the whole table
+    moved = AuditHead.objects.get(partition=entry.partition)
+    untouched = AuditHead.objects.get(partition=partition_of("case", a))
+    assert (moved.count, moved.last_hash) == (2, entry.hash) and untouched.count == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_appends_to_different_chains_do_not_wait_on_each_other():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite takes one writer at a time, whatever the chains")
