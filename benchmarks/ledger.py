@@ -31,7 +31,7 @@ if not User.objects.filter(username="{TOWN_DISPATCHER}").exists():
 """
 
 
-def scenarios(clients: dict[str, Client], single: int, many: int, concurrency: int) -> list[dict]:
+def scenarios(clients: dict[str, Client], args) -> list[dict]:
     dispatcher = clients["dispatcher"]
     _, raw = dispatcher.request("GET", "/regions?parent=990122")
     towns = [t["code"] for t in json.loads(raw)["items"]]
@@ -51,10 +51,10 @@ def scenarios(clients: dict[str, Client], single: int, many: int, concurrency: i
         "town dispatcher": whole(TOWN_DISPATCHER),
     }
     results = []
-    for name, fn in readers.items():
+    for name, fn in list(readers.items())[: args.readers]:
         fn(0)  # one untimed request: the worker's first statement and page cache
-        results.append(measure(name, fn, single, 1))
-        results.append(measure(name, fn, many, concurrency))
+        results.append(measure(name, fn, args.single, 1))
+        results.append(measure(name, fn, args.many, args.concurrency))
     return results
 
 
@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("--many", type=int, default=400, help="requests with --concurrency clients")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--readers", type=int, default=4, help="the first N readers only (1: the town filter)")
     args = ap.parse_args()
     env = env_for(args.db, args.cases, data_set_prefix(args.data_set))
     pingan(env, "migrate", "-v", "0")
@@ -82,7 +83,7 @@ def main() -> None:
     report: dict = {"db": args.db, "cases": args.cases, "at": time.strftime("%Y-%m-%d %H:%M")}
     try:
         wait_for_server()
-        report["scenarios"] = scenarios(clients, args.single, args.many, args.concurrency)
+        report["scenarios"] = scenarios(clients, args)
     finally:
         server.terminate()
         server.wait(30)
