@@ -14,8 +14,9 @@ from pingan.regions.models import subtree_q
 
 from .conftest import case_body
 
-# sqlite_stat1 of a 1M-case demo county after ANALYZE (its cases_case and regions_region rows): the
-# statistics that made SQLite scan the region table, read the town through the region index and sort.
+# sqlite_stat1 of a 1M-case county after ANALYZE (the synthetic set of benchmarks/scale_sqlite.py, with the
+# index): the statistics under which SQLite scanned the region table, read the town through the region
+# index and sorted it, as it did on the seeded 1M set of RESULTS.md.
 STATS_1M = {
     "cases_case": {
         "case_status_check_due": "1003202 91201 30401",
