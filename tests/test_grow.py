@@ -190,3 +190,26 @@ def test_a_table_pointing_at_cases_that_nobody_classified_stops_the_grow(monkeyp
     monkeypatch.setattr(grow, "NOT_CLONED", unclassified)
     with pytest.raises(grow.GrowError, match=r"accountability\.Entry\.cases"):
         grow.copied_models()
+
+
+@on_postgresql
+def test_a_grow_that_would_not_fit_on_disk_is_refused_before_writing(grown, db, monkeypatch):
+    monkeypatch.setattr(grow, "free_bytes", lambda: 10**9)
+    cases = Case.objects.count()
+    with pytest.raises(CommandError, match="磁盘空间不足"):
+        call_command("seed", "--grow", "2", stdout=io.StringIO())
+    assert Case.objects.count() == cases
+
+
+@on_postgresql
+def test_a_number_in_event_data_that_may_be_an_id_stops_the_grow(grown, db, monkeypatch):
+    monkeypatch.setattr(grow, "free_bytes", lambda: None)
+    case = Case.objects.order_by("id").first()
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO cases_caseevent (case_id, action, actor, at, from_status, to_status, data, step)"
+            " VALUES (%s, 'note', 'system', now(), '', '', '{\"widget\": 7}', '')",
+            [case.id],
+        )
+    with pytest.raises(CommandError, match="widget"):
+        call_command("seed", "--grow", "2", stdout=io.StringIO())
