@@ -3,18 +3,24 @@ costs on disk: the database's size per case and its 15 largest tables (with thei
 
 By default the data set (its own, `bench_grow_<N>`, seeded unless --reuse) is first copied to a scratch
 database (CREATE DATABASE … TEMPLATE), which is grown, measured and dropped, so that ×2 and ×3 can be
-timed from the same N. `--in-place` grows the data set itself; `--sizes-only` only measures it (read-only).
+timed from the same N. `--sizes-only` only measures the data set (read-only).
+
+`--in-place` grows the data set itself and renames it (database and var dir) to the size it then has, so
+the other benchmarks find it: `--cases 1000000 --data-set shared --factor 8 --in-place` turns run.py's
+`bench_1000000` into `bench_8000000` (benchmarks/var/postgres-8000000), read with `--cases 8000000
+--data-set shared`. There is then no 1M set left: measure 1M first.
 
     .venv/bin/python benchmarks/grow.py --cases 100000 --factor 2
     .venv/bin/python benchmarks/grow.py --cases 100000 --factor 3 --reuse
     .venv/bin/python benchmarks/grow.py --cases 1000000 --data-set shared --sizes-only
-    .venv/bin/python benchmarks/grow.py --cases 1000000 --data-set shared --factor 5 --in-place
+    .venv/bin/python benchmarks/grow.py --cases 1000000 --data-set shared --factor 8 --in-place
 """
 
 import argparse
 import json
 import subprocess
 import time
+from pathlib import Path
 
 from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare
 
@@ -49,6 +55,15 @@ def sizes(url: str) -> dict:
     }
 
 
+def rename(env: dict, admin: str, cases: int, prefix: str) -> str:
+    """Give a grown data set the name (database and var dir) of its new size."""
+    target = env_for("postgres", cases, prefix=prefix)
+    old, new = env["DATABASE_URL"].rsplit("/", 1)[1], target["DATABASE_URL"].rsplit("/", 1)[1]
+    psql(admin, f"ALTER DATABASE {old} RENAME TO {new}")
+    Path(env["PINGAN_VAR"]).rename(target["PINGAN_VAR"])
+    return new
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=100_000)
@@ -69,9 +84,9 @@ def main() -> None:
         report["before"] = sizes(source)
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return
+    admin = source.rsplit("/", 1)[0] + "/test"
     scratch = "" if args.in_place else f"{source.rsplit('/', 1)[1]}_x{args.factor}"
     if scratch:
-        admin = source.rsplit("/", 1)[0] + "/test"
         psql(admin, f"DROP DATABASE IF EXISTS {scratch}")
         started = time.perf_counter()
         psql(admin, f"CREATE DATABASE {scratch} TEMPLATE {source.rsplit('/', 1)[1]}")
@@ -90,6 +105,8 @@ def main() -> None:
     finally:
         if scratch:
             psql(admin, f"DROP DATABASE IF EXISTS {scratch}")
+    if args.in_place:
+        report["renamed_to"] = rename(env, admin, args.cases * args.factor, prefix)
     print(json.dumps(report, ensure_ascii=False, indent=1))
     with open(ROOT / "benchmarks" / "results.jsonl", "a") as fh:
         fh.write(json.dumps({"benchmark": "grow", **report}, ensure_ascii=False) + "\n")
