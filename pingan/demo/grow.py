@@ -18,7 +18,8 @@ What a copy gets:
   their codes, so the public cannot look copies up.
 - No audit entries: a copied event's audit link is empty (as for events older than the link), so the
   chain is the original one and `pingan audit verify` still passes. The grow itself is one entry.
-- Attachments point at the original's stored file (metadata only is copied).
+- Attachments point at the original's stored file (metadata only is copied): purging the personal data
+  of one copy deletes the file that the others name.
 Rows that refer to a case but belong to something else (an inspection's or a campaign's findings,
 alerts, accountability entries, notices) are not copied: they keep pointing at the originals.
 
