@@ -199,6 +199,8 @@ def test_a_grow_that_would_not_fit_on_disk_is_refused_before_writing(grown, db, 
     with pytest.raises(CommandError, match="磁盘空间不足"):
         call_command("seed", "--grow", "2", stdout=io.StringIO())
     assert Case.objects.count() == cases
+    call_command("seed", "--grow", "2", "--no-space-check", stdout=io.StringIO())
+    assert Case.objects.count() == 2 * cases
 
 
 @on_postgresql

@@ -90,12 +90,17 @@ class Command(BaseCommand):
             metavar="K",
             help="不生成新案件，把已有的数据在数据库内复制为 K 倍（仅 PostgreSQL，供压测用）",
         )
+        parser.add_argument(
+            "--no-space-check",
+            action="store_true",
+            help="与 --grow 同用：不按估计的磁盘占用上限拒绝扩增",
+        )
         parser.add_argument("--towns", type=int, default=12, help="乡镇（街道）数，1–12（默认 12）")
         parser.add_argument("--seed", type=int, default=0, help="随机种子：种子相同，生成的数据相同")
 
     def handle(self, *args, cases: int, towns: int, seed: int, grow: int | None = None, **options):
         if grow is not None:
-            self.grow(grow)
+            self.grow(grow, check_space=not options.get("no_space_check"))
             return
         if not 1 <= towns <= 12:
             raise CommandError("--towns 应在 1 到 12 之间")
@@ -112,9 +117,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {username:<12} {password}")
         seed_cases(self.stdout, county, cases, seed)
 
-    def grow(self, factor: int) -> None:
+    def grow(self, factor: int, check_space: bool) -> None:
         try:
-            grown = grow(factor, progress=self.stdout.write)
+            grown = grow(factor, progress=self.stdout.write, check_space=check_space)
         except GrowError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
