@@ -60,7 +60,8 @@ def rename(env: dict, admin: str, cases: int, prefix: str) -> str:
     target = env_for("postgres", cases, prefix=prefix)
     old, new = env["DATABASE_URL"].rsplit("/", 1)[1], target["DATABASE_URL"].rsplit("/", 1)[1]
     psql(admin, f"ALTER DATABASE {old} RENAME TO {new}")
-    Path(env["PINGAN_VAR"]).rename(target["PINGAN_VAR"])
+    if Path(env["PINGAN_VAR"]).exists():  # its keys and files (a checkout without them has none)
+        Path(env["PINGAN_VAR"]).rename(target["PINGAN_VAR"])
     return new
 
 
@@ -72,6 +73,7 @@ def main() -> None:
     ap.add_argument("--data-set", metavar="NAME", help=DATA_SET_HELP)
     ap.add_argument("--in-place", action="store_true", help="grow the data set itself, not a scratch copy")
     ap.add_argument("--sizes-only", action="store_true", help="only measure the data set (no grow)")
+    ap.add_argument("--no-space-check", action="store_true", help="passed on to pingan seed --grow")
     args = ap.parse_args()
     prefix = PREFIX if args.data_set is None else data_set_prefix(args.data_set)
     env = env_for("postgres", args.cases, prefix=prefix)
@@ -95,7 +97,8 @@ def main() -> None:
     try:
         report["before"] = sizes(env["DATABASE_URL"])
         started = time.perf_counter()
-        pingan(env, "seed", "--grow", str(args.factor))
+        unchecked = ["--no-space-check"] if args.no_space_check else []
+        pingan(env, "seed", "--grow", str(args.factor), *unchecked)
         seconds = time.perf_counter() - started
         report["factor"] = args.factor
         report["grow_seconds_with_vacuum"] = round(seconds, 1)
