@@ -223,6 +223,7 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "case.performance_late": "调解协议履行期限已过提醒",
             "case.purge": "到期清除个人信息",
             "sweep": "超期巡检",
+            "demo.grow": "扩增压测数据（按倍数复制案件）",
             "purge": "到期清除（批次）",
         },
     ),

@@ -1,9 +1,11 @@
-"""`pingan seed --cases N`: the demo county, its role users and N synthetic cases."""
+"""`pingan seed --cases N`: the demo county, its role users and N synthetic cases.
+`pingan seed --grow K`: a seeded PostgreSQL data set made K times as large (pingan.demo.grow)."""
 
 import time
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db import connection
 
 from pingan.core.crypto import encrypt
 from pingan.demo.accountability import seed_accountability
@@ -12,6 +14,7 @@ from pingan.demo.county import County, build_county, create_role_users
 from pingan.demo.creation import seed_creation
 from pingan.demo.focusareas import seed_focus_areas, seed_incidents
 from pingan.demo.generator import generate_cases, load_county
+from pingan.demo.grow import GrowError, grow, vacuum
 from pingan.demo.inspections import seed_inspections
 from pingan.demo.reports import seed_reports
 from pingan.demo.schemes import seed_schemes
@@ -79,11 +82,26 @@ class Command(BaseCommand):
     help = "生成演示县（区划为空时）、各角色演示账号和 N 件模拟案件"
 
     def add_arguments(self, parser):
-        parser.add_argument("--cases", type=int, default=20000, help="生成案件数（默认 20000）")
+        size = parser.add_mutually_exclusive_group()
+        size.add_argument("--cases", type=int, default=20000, help="生成案件数（默认 20000）")
+        size.add_argument(
+            "--grow",
+            type=int,
+            metavar="K",
+            help="不生成新案件，把已有的数据在数据库内复制为 K 倍（仅 PostgreSQL，供压测用）",
+        )
+        parser.add_argument(
+            "--no-space-check",
+            action="store_true",
+            help="与 --grow 同用：不按估计的磁盘占用上限拒绝扩增",
+        )
         parser.add_argument("--towns", type=int, default=12, help="乡镇（街道）数，1–12（默认 12）")
         parser.add_argument("--seed", type=int, default=0, help="随机种子：种子相同，生成的数据相同")
 
-    def handle(self, *args, cases: int, towns: int, seed: int, **options):
+    def handle(self, *args, cases: int, towns: int, seed: int, grow: int | None = None, **options):
+        if grow is not None:
+            self.grow(grow, check_space=not options.get("no_space_check"))
+            return
         if not 1 <= towns <= 12:
             raise CommandError("--towns 应在 1 到 12 之间")
         try:
@@ -98,3 +116,15 @@ class Command(BaseCommand):
             for username, password in passwords.items():
                 self.stdout.write(f"  {username:<12} {password}")
         seed_cases(self.stdout, county, cases, seed)
+
+    def grow(self, factor: int, check_space: bool) -> None:
+        try:
+            grown = grow(factor, progress=self.stdout.write, check_space=check_space)
+        except GrowError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            f"扩增完成：{grown.cases_before} 件 → {grown.cases_after} 件，复制 {grown.rows_copied} 行，"
+            f"用时 {grown.seconds:.1f} 秒。"
+        )
+        if not connection.in_atomic_block:  # VACUUM cannot run inside a transaction
+            vacuum(progress=self.stdout.write)
