@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection, transaction
 
+from pingan.cases import search
 from pingan.cases.models import Case, WorkRecord
 from pingan.cases.search import text_q
 
@@ -27,7 +28,7 @@ def _found(county, q, user="dispatcher") -> list[str]:
     status, page = Api(county.users[user]).get("/cases", q=q, with_total="true", limit=200)
     assert status == 200, page
     numbers = [c["number"] for c in page["items"]]
-    assert page["total"] == len(numbers)
+    assert page["total"] == len(numbers) and page["total_capped"] is False
     return sorted(numbers)
 
 
@@ -167,20 +168,89 @@ def test_web_ledger_searches_the_same_text_and_says_what(county, three):
     assert in_description in page and in_record not in page
 
 
+def test_a_common_phrase_is_counted_up_to_the_cap_newest_first(county, monkeypatch):
+    """Counting every match of a common phrase read every matching row: the total stops at the cap,
+    says so, and the list itself is whole and newest first."""
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    numbers = [_new(county, title=f"第{i}号楼电梯困人") for i in range(3)]
+    other = _new(county, title="噪音扰民")
+    api = Api(county.users["dispatcher"])
+    status, page = api.get("/cases", q="电梯困人", with_total="true", limit=200)
+    assert status == 200, page
+    assert (page["total"], page["total_capped"]) == (2, True)
+    assert [c["number"] for c in page["items"]] == numbers[::-1]
+    _, page = api.get("/cases", q="电梯困人", with_total="true", limit=1)
+    assert [c["number"] for c in page["items"]] == [numbers[2]] and page["next_cursor"]
+    _, page = api.get("/cases", q="电梯困人", with_total="true", limit=1, cursor=page["next_cursor"])
+    assert [c["number"] for c in page["items"]] == [numbers[1]] and page["total_capped"] is True
+    _, page = api.get("/cases", q="困人", with_total="true")  # short: titles scanned, capped as well
+    assert (page["total"], page["total_capped"]) == (2, True)
+    _, page = api.get("/cases", with_total="true")  # no keyword: the exact total, as the desk tiles show
+    assert (page["total"], page["total_capped"]) == (4, False)
+    _, page = api.get("/cases", q="噪音扰民", with_total="true")
+    assert (page["total"], page["total_capped"], page["items"][0]["number"]) == (1, False, other)
+    html = _web(county, "dispatcher", "电梯困人")
+    assert "超过 <strong" in html and "data-capped>2<" in html and all(n in html for n in numbers)
+    html = _web(county, "dispatcher", "噪音扰民")
+    assert "共 <strong" in html and "data-total>1<" in html and "data-capped" not in html
+
+
+def test_a_common_phrase_stays_within_scope(county, monkeypatch):
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
+    numbers = [_new(county, title="电梯困人") for _ in range(2)]
+    for number in numbers:
+        _in_progress(county, number)
+    assert _found(county, "电梯困人", "handler2") == []
+    status, page = Api(county.users["handler"]).get("/cases", q="电梯困人", with_total="true")
+    assert status == 200, page
+    assert (page["total"], page["total_capped"]) == (1, True)
+    assert sorted(c["number"] for c in page["items"]) == sorted(numbers)
+    page_html = _web(county, "handler2", "电梯困人")
+    assert "data-total>0<" in page_html and not any(n in page_html for n in numbers)
+
+
+@pytest.mark.parametrize("many_records", [1000, 0])
+def test_work_records_match_whether_few_or_many(county, three, monkeypatch, many_records):
+    """Few matching work records: their cases' ids; many: each case probes its own records."""
+    monkeypatch.setattr(search, "MANY_RECORDS", many_records)
+    in_title, _, in_record = three
+    assert _found(county, "达成口头协议") == [in_record]
+    assert _found(county, "管道泄漏") == [in_title]
+    assert _found(county, "无此内容的文字") == []
+    assert _found(county, "达成口头协议", "handler2") == []
+
+
 # The plan: each kind of text is read through its index (PostgreSQL: pg_trgm GIN; SQLite: FTS5).
-PG_INDEXES = ("case_number_trgm", "case_title_trgm", "case_description_trgm", "workrecord_content_trgm")
+CASE_INDEXES = ("case_number_trgm", "case_title_trgm", "case_description_trgm")
 
 
 def test_the_indexes_serve_the_search(county, three):
-    qs = Case.objects.filter(text_q("达成口头协议"))
+    qs = Case.objects.filter(text_q("达成口头协议")).order_by()
     if connection.vendor == "postgresql":
+        records = WorkRecord.objects.filter(content__icontains="达成口头协议")
         with transaction.atomic(), connection.cursor() as cursor:
             # A test table is tiny: make the planner show that it *can* use the indexes.
             cursor.execute("SET LOCAL enable_seqscan = off")
-            plan = qs.explain()
-        assert all(name in plan for name in PG_INDEXES), plan
-        assert "Seq Scan" not in plan, plan
+            plans = qs.explain(), records.explain()
+        assert all(name in plans[0] for name in CASE_INDEXES), plans[0]
+        assert "workrecord_content_trgm" in plans[1], plans[1]
+        assert "Seq Scan" not in "".join(plans), plans
     else:
         plan = qs.explain()
         assert "case_text VIRTUAL TABLE" in plan, plan
     assert [c.number for c in qs] == [three[2]]
+
+
+def test_a_common_phrase_reads_the_newest_cases_rather_than_every_match(county):
+    """PostgreSQL: when the planner expects many matches, the first page walks the newest cases (the
+    primary key backwards) and stops when it is full, instead of reading and sorting every match."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan of PostgreSQL")
+    from pingan.cases import selectors
+
+    qs = selectors.filter_cases(Case.objects.all(), selectors.CaseFilter(q="路灯损坏"))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_bitmapscan = off")  # the tiny test table has no statistics
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = qs.order_by("-id")[:51].explain()
+    assert "Index Scan Backward using cases_case_pkey" in plan and "Sort" not in plan, plan

@@ -12,6 +12,7 @@ from pingan.cases import actions, selectors
 from pingan.cases import schemas as s
 from pingan.cases.models import Case
 from pingan.cases.schemas import CaseIn
+from pingan.cases.search import COUNT_CAP
 from pingan.cases.serializers import case_created, case_out, case_summary, events_out, row_of
 from pingan.cases.similar import SHOWN
 from pingan.cases.workflow import TRANSITIONS
@@ -89,7 +90,8 @@ def _created(request, case: Case, *, new: bool = True) -> dict:
     exclude_unset=True,
     summary="案件台账",
     description=(
-        "键集分页：用上一页返回的 `next_cursor` 取下一页。`with_total=true` 时另返回符合条件的总数 `total`。"
+        "键集分页：用上一页返回的 `next_cursor` 取下一页。`with_total=true` 时另返回符合条件的总数 `total`"
+        f"（带 `q` 时最多数到 {COUNT_CAP}：更多时 `total` 为 {COUNT_CAP}、`total_capped` 为 true）。"
         "`q` 在标题、描述、办理记录和案件编号中查找这段文字（不分大小写）；一两个字只查标题，"
         "数字另查编号末尾的序号。"
     ),
@@ -101,7 +103,7 @@ def list_cases(request, filters: Query[CaseListQuery]):
     )
     page: dict = {"items": [case_summary(c) for c in rows], "next_cursor": next_cursor}
     if filters.with_total:
-        page["total"] = selectors.case_count(request.user, f)
+        page["total"], page["total_capped"] = selectors.case_count(request.user, f)
     return page
 
 

@@ -84,6 +84,9 @@ class CasePage(Out):
     items: list[CaseSummary]
     next_cursor: str | None
     total: int = Field(0, description="仅当 `with_total=true` 时返回")
+    total_capped: bool = Field(
+        False, description="与 `total` 一同返回：为 true 时关键词搜索的结果超过 `total`（只数到上限）"
+    )
 
 
 class ReporterOut(Out):

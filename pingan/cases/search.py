@@ -5,27 +5,35 @@ so it narrows what the reader sees and never widens it.
 
 Both databases match by trigrams (three characters in a row), indexed by migration 0012:
 - PostgreSQL: `pg_trgm` GIN indexes on UPPER(number), UPPER(title), UPPER(description) and
-  UPPER(work record content), the very expressions Django's `icontains` compares. The case ids come
-  from a UNION of one index scan per text, so the planner can join them (an OR with a subquery would
-  read every visible case).
+  UPPER(work record content), the very expressions Django's `icontains` compares. The case's own
+  texts are one OR on its row, and the cases with a matching work record are looked up first (see
+  `_recorded_q`), so the planner may take either road to the newest matches: for a rare phrase the
+  indexes (a BitmapOr, then the few rows sorted), for a common one the newest cases read one by one
+  until a page is full (at 1M cases, 25k matches: all of them read and sorted took 250 ms).
 - SQLite: the FTS5 table `case_text` (tokenizer `trigram`, rowid = case id), kept by triggers.
+
+A search's total is counted up to COUNT_CAP (`capped_count`): counting every match reads every
+matching row (the indexes only point at candidates), which is what made a common phrase slow.
 
 A query of one or two characters has no trigram: it reads titles by scanning (and a bare serial, `12`
 for PA-…-000012); descriptions and work records are too long to scan on every keystroke.
 """
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from .models import Case, WorkRecord
+from .models import WorkRecord
 
 MAX_LENGTH = 100
 TRIGRAM = 3
+COUNT_CAP = 1000  # a search's total stops here: "超过 1000 件"
+MANY_RECORDS = 1000  # work records found beyond this: the phrase is common, probe case by case
 
 
 def text_q(query: str | None) -> Q:
-    """Cases whose text holds `query` (case-insensitive); an empty query matches every case."""
+    """Cases whose text holds `query` (case-insensitive); an empty query matches every case. On
+    PostgreSQL, building the condition reads the matching work records' case ids (one index query)."""
     text = (query or "").strip()[:MAX_LENGTH]
     if not text:
         return Q()
@@ -33,7 +41,7 @@ def text_q(query: str | None) -> Q:
         return _short_q(text)
     if connection.vendor == "sqlite":
         return Q(pk__in=RawSQL("SELECT rowid FROM case_text WHERE case_text MATCH %s", [fts_phrase(text)]))
-    return Q(pk__in=_matching_ids(text))
+    return _matching_q(text)
 
 
 def _short_q(text: str) -> Q:
@@ -44,18 +52,27 @@ def _short_q(text: str) -> Q:
     return q
 
 
-def _matching_ids(text: str) -> QuerySet:
-    cases = Case.objects.order_by()
-    return (
-        cases.filter(number__icontains=text)
-        .values("pk")
-        .union(
-            cases.filter(title__icontains=text).values("pk"),
-            cases.filter(description__icontains=text).values("pk"),
-            WorkRecord.objects.order_by().filter(content__icontains=text).values("case_id"),
-            all=True,
-        )
-    )
+def _matching_q(text: str) -> Q:
+    own = Q(number__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text)
+    return own | _recorded_q(text)
+
+
+def _recorded_q(text: str) -> Q:
+    """Cases with a work record holding `text`. Usually few: their ids, read once through the records'
+    index, which the planner ORs with the cases' own indexes (an `IN (subquery)` in an OR cannot be
+    ORed so: every case would be read). Many: the phrase is common, so the newest cases are read one by
+    one anyway, and each probes its own records."""
+    found = WorkRecord.objects.order_by().filter(content__icontains=text).values_list("case_id", flat=True)
+    rows = list(found[: MANY_RECORDS + 1])
+    if len(rows) <= MANY_RECORDS:
+        return Q(pk__in=sorted(set(rows)))
+    return Q(Exists(WorkRecord.objects.filter(case_id=OuterRef("pk"), content__icontains=text)))
+
+
+def capped_count(cases: QuerySet) -> tuple[int, bool]:
+    """How many of `cases` there are, up to COUNT_CAP, and whether there are more."""
+    n = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 def fts_phrase(text: str) -> str:

@@ -18,7 +18,7 @@ from pingan.regions.models import Unit, subtree_q
 
 from .models import Attachment, Case, CaseEvent, CaseRequest, Category, LeaderAssignment, Status
 from .models.case import CASE_FIELDS, OPEN_STATUSES, due_soon_q, overdue_q
-from .search import text_q
+from .search import capped_count, text_q
 from .similar import SHOWN, SimilarCase, similar_to_case
 from .tips import note_refused
 from .workflow import TRANSITIONS, may_look_for_similar
@@ -219,9 +219,13 @@ def case_page(
     return rows, next_cursor
 
 
-def case_count(user, f: CaseFilter) -> int:
-    """The total of a filtered ledger (`with_total`): the number its desk tile shows."""
-    return filter_cases(Case.objects.visible_to(user), f, user).count()
+def case_count(user, f: CaseFilter) -> tuple[int, bool]:
+    """The total of a filtered ledger (`with_total`): the number its desk tile shows, and whether it is
+    only a floor. A keyword search counts up to search.COUNT_CAP (the desk tiles have no keyword)."""
+    cases = filter_cases(Case.objects.visible_to(user), f, user)
+    if (f.q or "").strip():
+        return capped_count(cases)
+    return cases.count(), False
 
 
 def find_case(user, number: str) -> Case:

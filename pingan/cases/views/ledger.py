@@ -44,9 +44,9 @@ def ledger(request):
             cursor=request.GET.get("cursor") or None,
             sort=request.GET.get("sort") or "-id",
         )
-        total = selectors.case_count(request.user, f)
+        total, capped = selectors.case_count(request.user, f)
     except DomainError as e:
-        error, rows, next_cursor, total = e, [], None, 0
+        error, rows, next_cursor, total, capped = e, [], None, 0, False
     for_display(rows)
     query = filter_query(request.GET)
     sort = request.GET.get("sort", "-id")
@@ -56,6 +56,7 @@ def ledger(request):
         {
             "rows": rows,
             "total": total,
+            "total_capped": capped,
             "tips_hidden": policy.confidential_hidden(scope_of(request.user)),
             "error": error,
             "query": query,
