@@ -241,6 +241,21 @@ def test_the_indexes_serve_the_search(county, three):
     assert [c.number for c in qs] == [three[2]]
 
 
+def test_one_or_two_characters_are_read_through_the_title_index(county, three):
+    """PostgreSQL: the titles' characters and pairs (migration 0014), and the serial through the
+    number's trigrams, rather than a scan of every title."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite scans titles")
+    short = Case.objects.filter(text_q("燃气")).order_by()
+    serial = Case.objects.filter(text_q("2")).order_by()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plans = short.explain(), serial.explain()
+    assert "case_title_grams" in plans[0] and "Seq Scan" not in plans[0], plans[0]
+    assert "case_title_grams" in plans[1] and "case_number_trgm" in plans[1], plans[1]
+    assert [c.number for c in short] == [three[0]] and [c.number for c in serial] == [three[1]]
+
+
 def test_a_common_phrase_reads_the_newest_cases_rather_than_every_match(county):
     """PostgreSQL: when the planner expects many matches, the first page walks the newest cases (the
     primary key backwards) and stops when it is full, instead of reading and sorting every match."""
