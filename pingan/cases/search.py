@@ -23,7 +23,8 @@ PA-…-000012), on PostgreSQL through an index of the titles' characters and pai
 from django.db import connection
 from django.db.models import BooleanField, Exists, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Upper
+from django.db.models.functions import StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 
 from .models import WorkRecord
 
@@ -48,7 +49,10 @@ def text_q(query: str | None) -> Q:
 
 def _short_q(text: str) -> Q:
     if connection.vendor == "postgresql":
-        q = Q(_TitleHolds(Func(Upper("title"), function="pingan_short_grams"), _array(Upper(Value(text)))))
+        holds = _TitleHolds(Func(Upper("title"), function="pingan_short_grams"), _array(Upper(Value(text))))
+        # The same test as a cheap STRPOS, which PostgreSQL runs first on each case it reads when it
+        # walks the newest cases: computing the pieces of every title read costs 50 µs a title.
+        q = Q(GreaterThan(StrIndex(Upper("title"), Upper(Value(text))), 0)) & Q(holds)
     else:
         # Chinese has no case: without UPPER() the scan costs half (20k titles: 9 ms against 21).
         q = Q(title__contains=text) if text.upper() == text.lower() else Q(title__icontains=text)
