@@ -9,7 +9,8 @@ Both databases match by trigrams (three characters in a row), indexed by migrati
   texts are one OR on its row, and the cases with a matching work record are looked up first (see
   `_recorded_q`), so the planner may take either road to the newest matches: for a rare phrase the
   indexes (a BitmapOr, then the few rows sorted), for a common one the newest cases read one by one
-  until a page is full (at 1M cases, 25k matches: all of them read and sorted took 250 ms).
+  until a page is full (at 1M cases, a phrase in 25k cases: the old UNION read them all, for the page
+  and again for its total, 590 ms; now 31 ms with the total capped, benchmarks/RESULTS.md).
 - SQLite: the FTS5 table `case_text` (tokenizer `trigram`, rowid = case id), kept by triggers.
 
 A search's total is counted up to COUNT_CAP (`capped_count`): counting every match reads every
