@@ -242,7 +242,7 @@ def test_the_indexes_serve_the_search(county, three):
 
 
 def test_one_or_two_characters_are_read_through_the_title_index(county, three):
-    """PostgreSQL: the titles' characters and pairs (migration 0014), and the serial through the
+    """PostgreSQL: the titles' characters and pairs (migration 0015), and the serial through the
     number's trigrams, rather than a scan of every title."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite scans titles")

@@ -18,7 +18,7 @@ matching row (the indexes only point at candidates), which is what made a common
 
 A query of one or two characters has no trigram: it reads titles only (and a bare serial, `12` for
 PA-…-000012), on PostgreSQL through an index of the titles' characters and pairs of characters
-(migration 0014), on SQLite by scanning; descriptions and work records are not read for it.
+(migration 0015), on SQLite by scanning; descriptions and work records are not read for it.
 """
 
 from django.db import connection
@@ -64,7 +64,7 @@ def _short_q(text: str) -> Q:
 
 
 class _TitleHolds(Func):
-    """`pingan_short_grams(UPPER(title)) @> ARRAY[UPPER(q)]`: the expression migration 0014 indexes."""
+    """`pingan_short_grams(UPPER(title)) @> ARRAY[UPPER(q)]`: the expression migration 0015 indexes."""
 
     arg_joiner = " @> "
     template = "%(expressions)s"

@@ -36,7 +36,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0013_clock_indexes_cover"),
+        ("cases", "0014_sqlite_status_region"),
     ]
 
     operations = [
