@@ -152,3 +152,19 @@ def snap(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+def open_details(page: Page, summary: str) -> None:
+    """Open the <details> whose <summary> reads `summary`, as a user clicks it; clicked again only if the
+    first click did not open it (under load a click on a page that has just loaded has been lost once)."""
+    details = page.locator("details", has=page.locator("summary", has_text=summary)).first
+    for _ in range(3):
+        if details.evaluate("d => d.open"):
+            return
+        details.locator("summary").first.click()
+        try:
+            expect(details).to_have_attribute("open", "", timeout=5000)
+            return
+        except AssertionError:
+            continue
+    expect(details).to_have_attribute("open", "")

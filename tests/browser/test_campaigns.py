@@ -12,7 +12,7 @@ from pingan.campaigns import actions
 from pingan.campaigns.models import Campaign
 
 from ..conftest import JPEG, Api
-from .conftest import PHONE, login, snap
+from .conftest import PHONE, login, open_details, snap
 
 
 def _close(county, number: str) -> None:
@@ -43,7 +43,7 @@ def test_create_late_task_finding_clearance_and_review(new_page, live_server, li
     expect(sup.locator("ol.phases li.current")).to_contain_text("动员部署")
     campaign = Campaign.objects.get()
 
-    sup.get_by_text("下达任务", exact=True).click()
+    open_details(sup, "下达任务")
     sup.get_by_label("任务", exact=True).fill("全面排查小区电动车违规充电")
     sup.locator("#t-unit").select_option(county.town_unit(town, "centre").code)
     sup.get_by_label("完成时限").fill(str(timezone.localdate() + timedelta(days=20)))
