@@ -8,7 +8,6 @@ import random
 import shutil
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -305,4 +304,4 @@ def run_scenarios(env: dict, tokens: dict, args) -> list[dict]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
