@@ -61,8 +61,9 @@ def rebuild(args, log) -> None:
     for line in proc.stdout:
         log.write(line)
         last = line.strip() or last
-        if limit and time.perf_counter() - started > limit:
-            proc.terminate()
+        found = re.search(r"已重算 (\d+)/(\d+) 件", last)
+        if limit and time.perf_counter() - started > limit and found and found[1] != found[2]:
+            proc.terminate()  # one transaction: PostgreSQL rolls it back
             break
     proc.wait()
     seconds = time.perf_counter() - started
