@@ -56,26 +56,30 @@ def rebuild(args, log) -> None:
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     limit = args.rebuild_minutes * 60 if args.rebuild_minutes else None
-    last = ""
+    last, points = "", []  # (cases replayed, seconds) of each progress line
     assert proc.stdout is not None
     for line in proc.stdout:
         log.write(line)
         last = line.strip() or last
-        found = re.search(r"已重算 (\d+)/(\d+) 件", last)
+        found = re.search(r"已重算 (\d+)/(\d+) 件（([\d.]+) 秒）", last)
+        if found:
+            points.append((int(found[1]), float(found[3])))
         if limit and time.perf_counter() - started > limit and found and found[1] != found[2]:
             proc.terminate()  # one transaction: PostgreSQL rolls it back
             break
     proc.wait()
     seconds = time.perf_counter() - started
-    found = re.search(r"已重算 (\d+)/(\d+) 件（([\d.]+) 秒）", last)
     if proc.returncode == 0:
         print(f"   finished: {last} ({seconds:.0f} s)", flush=True)
-    elif found:
-        done, total, at = int(found[1]), int(found[2]), float(found[3])
-        rate = done / at
+    elif len(points) > 1:
+        # The steady rate, from the first progress line on: before it the rebuild deletes every counter.
+        (first, first_at), (done, at) = points[0], points[-1]
+        rate = (done - first) / (at - first_at)
+        total = int(re.search(r"/(\d+) 件", last)[1])  # type: ignore[index]
+        whole = first_at + (total - first) / rate
         print(
-            f"   stopped after {seconds:.0f} s (rolled back): {done:,}/{total:,} cases, "
-            f"{rate:,.0f} cases/s; the whole rebuild ≈ {total / rate / 60:.0f} min",
+            f"   stopped after {seconds:.0f} s (rolled back): {done:,}/{total:,} cases, first progress at "
+            f"{first_at:.0f} s, then {rate:,.0f} cases/s; the whole rebuild ≈ {whole / 60:.0f} min",
             flush=True,
         )
     else:
