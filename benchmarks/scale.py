@@ -86,6 +86,22 @@ def rebuild(args, log) -> None:
         sys.exit(f"rollups rebuild failed: {last}")
 
 
+def box_speed() -> str:
+    """Two fixed loads, to compare runs made on different days of this shared VM: a pure Python loop and
+    a PostgreSQL aggregate over a generated series (no table)."""
+    started = time.perf_counter()
+    sum(i * i for i in range(10_000_000))
+    python_s = time.perf_counter() - started
+    url = env_for("postgres", 0)["DATABASE_URL"].rsplit("/", 1)[0] + "/test"
+    started = time.perf_counter()
+    subprocess.run(
+        ["psql", url, "-qAtc", "SELECT sum(i * i) FROM generate_series(1::bigint, 10000000) i"],
+        check=True,
+        capture_output=True,
+    )
+    return f"box: Python loop {python_s:.2f} s, PostgreSQL series {time.perf_counter() - started:.2f} s"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, required=True)
@@ -96,6 +112,9 @@ def main() -> None:
     path = ROOT / "benchmarks" / "var" / f"scale-{args.cases}.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as log:
+        speed = box_speed()
+        print(speed, flush=True)
+        log.write(f"\n{time.strftime('%Y-%m-%d %H:%M')} {speed}\n")
         for name, cmd in steps(args):
             if not args.only or name in args.only:
                 run_step(name, cmd, log)
