@@ -22,13 +22,14 @@ from run import PY, ROOT, env_for
 def steps(args) -> list[tuple[str, list[str]]]:
     size = ["--cases", str(args.cases), "--db", "postgres"]
     shared = [*size, "--data-set", "shared"]
+    requests = ["--requests", str(args.requests)] if args.requests else []
     return [
         ("search", [PY, _script("search"), *shared, "--read-only"]),
         ("kpis", [PY, _script("kpis"), *shared, "--skip-rebuild", "--requests", "100"]),
         ("cockpit", [PY, _script("cockpit"), *shared, "--requests", "40", "--no-drill-down"]),
         ("reports", [PY, _script("reports"), *shared, "--rounds", str(args.report_rounds)]),
-        ("intake", [PY, _script("intake"), *size, "--port", "8093"]),
-        ("run", [PY, _script("run"), *size, "--reuse"]),
+        ("intake", [PY, _script("intake"), *size, "--port", "8093", *requests]),
+        ("run", [PY, _script("run"), *size, "--reuse", *requests]),
     ]
 
 
@@ -106,6 +107,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, required=True)
     ap.add_argument("--report-rounds", type=int, default=3)
+    ap.add_argument("--requests", type=int, help="requests per scenario of intake.py and run.py (2000)")
     ap.add_argument("--rebuild-minutes", type=float, help="stop the rebuild after this long (rolled back)")
     ap.add_argument("--only", nargs="*", help="only these: search kpis cockpit reports intake run rebuild")
     args = ap.parse_args()
