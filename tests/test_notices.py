@@ -182,3 +182,21 @@ def test_granting_custodian_or_admin_tells_the_auditors(county, web, django_capt
     r = web("auditor").post(f"/notices/{notice.pk}/open/")
     assert r["Location"] == "/audit/?action=role.grant"
     assert web("auditor").get(r["Location"]).status_code == 200
+
+
+def test_a_reader_without_grants_counts_only_notices_without_a_case(county, api):
+    """A user who sees no case at all (no grants) still has the notices that name no case; the visibility
+    check looks up each notice's own case, so the count stays right when the reader sees nothing."""
+    from pingan.accounts.models import User
+    from pingan.notices.inbox import notices_of, unread_count
+
+    number = api("dispatcher").post("/cases", case_body(county))[1]["number"]
+    case = Case.objects.get(number=number)
+    nobody = User.objects.create_user("no_grants")
+    Notification.objects.create(recipient=nobody, kind="note", message="系统通知")
+    Notification.objects.create(recipient=nobody, kind="dispatch", message="案件通知", case=case)
+    assert unread_count(nobody) == 1
+    dispatcher = User.objects.get(username="dispatcher")
+    Notification.objects.create(recipient=dispatcher, kind="dispatch", message="案件通知", case=case)
+    assert unread_count(dispatcher) == 1
+    assert "EXISTS" in str(notices_of(dispatcher).query).upper()
