@@ -18,6 +18,8 @@ import time
 
 from run import PY, ROOT, env_for
 
+PROGRESS = re.compile(r"已重算 (\d+)/(\d+) 件（([\d.]+) 秒）")  # `pingan rollups rebuild`'s progress line
+
 
 def steps(args) -> list[tuple[str, list[str]]]:
     size = ["--cases", str(args.cases), "--db", "postgres"]
@@ -37,15 +39,13 @@ def _script(name: str) -> str:
     return str(ROOT / "benchmarks" / f"{name}.py")
 
 
-def run_step(name: str, cmd: list[str], log) -> float:
+def run_step(name: str, cmd: list[str], log) -> None:
     print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
     log.write(f"\n== {name} {time.strftime('%H:%M:%S')}: {' '.join(cmd)}\n")
     log.flush()
     started = time.perf_counter()
     subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True)
-    seconds = time.perf_counter() - started
-    print(f"   {seconds:.0f} s", flush=True)
-    return seconds
+    print(f"   {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def rebuild(args, log) -> None:
@@ -57,14 +57,14 @@ def rebuild(args, log) -> None:
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     limit = args.rebuild_minutes * 60 if args.rebuild_minutes else None
-    last, points = "", []  # (cases replayed, seconds) of each progress line
+    last, points = "", []  # (cases replayed, cases in all, seconds) of each progress line
     assert proc.stdout is not None
     for line in proc.stdout:
         log.write(line)
         last = line.strip() or last
-        found = re.search(r"已重算 (\d+)/(\d+) 件（([\d.]+) 秒）", last)
+        found = PROGRESS.search(last)
         if found:
-            points.append((int(found[1]), float(found[3])))
+            points.append((int(found[1]), int(found[2]), float(found[3])))
         if limit and time.perf_counter() - started > limit and found and found[1] != found[2]:
             proc.terminate()  # one transaction: PostgreSQL rolls it back
             break
@@ -74,9 +74,8 @@ def rebuild(args, log) -> None:
         print(f"   finished: {last} ({seconds:.0f} s)", flush=True)
     elif len(points) > 1:
         # The steady rate, from the first progress line on: before it the rebuild deletes every counter.
-        (first, first_at), (done, at) = points[0], points[-1]
+        (first, _, first_at), (done, total, at) = points[0], points[-1]
         rate = (done - first) / (at - first_at)
-        total = int(re.search(r"/(\d+) 件", last)[1])  # type: ignore[index]
         whole = first_at + (total - first) / rate
         print(
             f"   stopped after {seconds:.0f} s (rolled back): {done:,}/{total:,} cases, first progress at "
