@@ -9,6 +9,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from docx import Document
 from openpyxl import load_workbook
 
@@ -16,8 +17,10 @@ from pingan.audit.models import AuditEntry
 from pingan.core.periods import period_of
 from pingan.demo.generator import generate_cases
 from pingan.demo.schemes import create_schemes
-from pingan.reports.actions import generate, publish, set_commentary
+from pingan.reports.actions import generate, publish, request_generation, set_commentary
+from pingan.reports.content import BUILDERS
 from pingan.reports.models import Report
+from pingan.reports.schedule import build_draft
 from pingan.supervision.models import Supervision
 
 from .printing import pdf_text, save_pages, to_pdf
@@ -173,25 +176,97 @@ def test_pingan_report_writes_the_files_and_report_due_queues_drafts_for_the_wor
     Report.objects.all().delete()
     call_command("report", "due", stdout=out)
     assert "共排队 3 份报告" in out.getvalue()
+    week = period_of("week", _month().start).key  # not the week `report due` queues
+    asked = request_generation("weekly", week, county.code, by=county.users["supervisor"])
     call_command("worker", "--batch", stdout=io.StringIO())
-    assert sorted(Report.objects.values_list("kind", flat=True)) == ["monthly", "quarterly", "weekly"]
+    kinds = sorted(Report.objects.values_list("kind", flat=True))
+    assert kinds == ["monthly", "quarterly", "weekly", "weekly"]
+    asked.refresh_from_db()  # the page's 重新生成, built by the worker
+    assert not asked.generating and asked.ready and asked.created_by == county.users["supervisor"]
 
 
 def test_the_report_pages_show_the_document_and_take_commentary_and_publication(county, web):
     client = web("supervisor")
     r = client.post("/reports/generate/", {"kind": "monthly", "period": _month().key, "region": county.code})
     assert r.status_code == 302
+    # The button leaves the figures to the worker: the page says so and polls until the draft is built.
+    report = Report.objects.get()
+    html = client.get(r["Location"]).content.decode()
+    assert report.generating and "正在按最新数据生成报告" in html and f"/reports/{report.pk}/state/" in html
+    assert "发布（定稿）" not in html and "下载 Word" not in html
+    waiting = client.get(f"/reports/{report.pk}/state/")
+    assert "正在按最新数据生成报告" in waiting.content.decode() and "HX-Refresh" not in waiting
+    build_draft.call(report.pk)
+    assert client.get(f"/reports/{report.pk}/state/")["HX-Refresh"] == "true"  # built: reload the page
     page = client.get(r["Location"])
     html = page.content.decode()
     assert "示范县平安建设工作月通报" in html and 'data-chart="' in html and "发布（定稿）" in html
-    report = Report.objects.get()
+    assert "正在按最新数据生成报告" not in html
     client.post(f"/reports/{report.pk}/commentary/", {"commentary": "请各地对照通报抓好整改。"})
     client.post(f"/reports/{report.pk}/publish/")
     html = web("leader").get(f"/reports/{report.pk}/").content.decode()
     assert "请各地对照通报抓好整改。" in html and "已定稿" in html and "发布（定稿）" not in html
     bad = client.post("/reports/generate/", {"kind": "monthly", "period": "2026-W01", "region": county.code})
     assert bad.status_code == 400 and "月通报的期间应为月" in bad.content.decode()
+    assert Report.objects.count() == 1  # a refused request queues nothing
     assert web("handler").get("/reports/").status_code == 403
+
+
+def test_a_draft_being_generated_cannot_be_downloaded_or_published_and_is_queued_once(county, web, api):
+    supervisor = county.users["supervisor"]
+    draft = generate("monthly", _month().key, county.code, by=supervisor)
+    client = web("supervisor")
+    client.post(f"/reports/{draft.pk}/regenerate/")
+    client.post(f"/reports/{draft.pk}/regenerate/")  # a second click while it waits
+    assert DBTaskResult.objects.filter(task_path__endswith="build_draft").count() == 1
+    draft.refresh_from_db()
+    assert draft.generating and draft.queued_by == supervisor
+    # The draft drawn before stays readable and downloadable; publishing would freeze the old figures.
+    assert client.get(f"/reports/{draft.pk}/file.docx").status_code == 200
+    status, body = api("supervisor").post(f"/reports/{draft.pk}/publish")
+    assert status == 409 and body["error"]["code"] == "report_generating"
+    assert "生成完成后再发布" in body["error"]["message"]
+    assert api("supervisor").get(f"/reports/{draft.pk}")[1]["generating"] is True
+
+    # A new report has no files until the worker draws it.
+    fresh = request_generation("weekly", period_of("week", _month().start).key, county.code, by=supervisor)
+    r = client.get(f"/reports/{fresh.pk}/file.xlsx")
+    assert r.status_code == 409 and "正在生成" in r.content.decode()
+    status, body = api("supervisor").get(f"/reports/{fresh.pk}/file.docx")
+    assert status == 409 and body["error"]["code"] == "report_not_ready"
+    assert api("supervisor").post(f"/reports/{fresh.pk}/publish")[0] == 409
+    listed = client.get("/reports/").content.decode()
+    assert listed.count("生成中") == 2
+
+    build_draft.call(draft.pk)
+    draft.refresh_from_db()
+    assert not draft.generating and draft.created_by == supervisor
+    assert api("supervisor").post(f"/reports/{draft.pk}/publish")[0] == 200
+
+
+def test_a_failed_generation_is_written_on_the_report_and_shown(county, web, monkeypatch):
+    supervisor = county.users["supervisor"]
+    report = request_generation("monthly", _month().key, county.code, by=supervisor)
+
+    def broken(region, period, now):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(BUILDERS, "monthly", broken)
+    with pytest.raises(RuntimeError):
+        build_draft.call(report.pk)
+    report.refresh_from_db()
+    assert not report.generating and report.error.startswith("生成报告时出错")
+    html = web("supervisor").get(f"/reports/{report.pk}/").content.decode()
+    assert "上次生成未完成：生成报告时出错" in html and "重新生成" in html
+    assert "生成失败" in web("supervisor").get("/reports/").content.decode()
+
+    # A refusal (the asker lost the region meanwhile) is written in its own words.
+    monkeypatch.undo()
+    report = request_generation("monthly", _month().key, county.code, by=supervisor)
+    supervisor.grants.all().delete()
+    build_draft.call(report.pk)
+    report.refresh_from_db()
+    assert not report.generating and report.error and not report.ready
 
 
 # ---------------------------------------------------------------- rankings, 红黑榜 and the 季考评

@@ -40,6 +40,7 @@ class ReportOut(Schema):
     generated_at: datetime
     published_at: datetime | None
     commentary: str
+    generating: bool = Field(description="页面上申请的草稿正由后台任务生成，完成前不能下载文件或发布")
 
 
 class ReportFull(ReportOut):
@@ -60,7 +61,7 @@ def report_out(r: Report, *, full: bool = False) -> dict:
     out = {
         "id": r.pk, "kind": r.kind, "period": r.period, "region": r.region_id, "region_name": r.region.name,
         "status": r.status, "title": r.document.get("title", ""), "generated_at": r.generated_at,
-        "published_at": r.published_at, "commentary": r.commentary,
+        "published_at": r.published_at, "commentary": r.commentary, "generating": r.generating,
     }  # fmt: skip
     if full:
         out["document"] = r.document
@@ -97,7 +98,7 @@ def get_report(request, report_id: int):
 
 @router.get(
     "/reports/{report_id}/file.docx",
-    response=answers({200: None}, *SIGNED_IN, 404),
+    response=answers({200: None}, *SIGNED_IN, 404, 409),
     summary="下载 Word 文件",
     openapi_extra={
         "responses": {
@@ -111,13 +112,13 @@ def get_report(request, report_id: int):
 def report_docx(request, report_id: int):
     r = _find(request, report_id)
     return FileResponse(
-        r.docx.open("rb"), as_attachment=True, filename=f"report-{r.pk}.docx", content_type=DOCX
+        actions.file_of(r, "docx"), as_attachment=True, filename=f"report-{r.pk}.docx", content_type=DOCX
     )
 
 
 @router.get(
     "/reports/{report_id}/file.xlsx",
-    response=answers({200: None}, *SIGNED_IN, 404),
+    response=answers({200: None}, *SIGNED_IN, 404, 409),
     summary="下载 Excel 文件",
     openapi_extra={
         "responses": {
@@ -131,7 +132,7 @@ def report_docx(request, report_id: int):
 def report_xlsx(request, report_id: int):
     r = _find(request, report_id)
     return FileResponse(
-        r.xlsx.open("rb"), as_attachment=True, filename=f"report-{r.pk}.xlsx", content_type=XLSX
+        actions.file_of(r, "xlsx"), as_attachment=True, filename=f"report-{r.pk}.xlsx", content_type=XLSX
     )
 
 

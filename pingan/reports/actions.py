@@ -10,7 +10,7 @@ from pingan.accounts.scope import scope_of
 from pingan.audit.changes import actor_name
 from pingan.audit.log import record
 from pingan.core.errors import DomainError, forbidden, not_found
-from pingan.core.periods import parse_period
+from pingan.core.periods import Period, parse_period
 from pingan.core.replica import reading_from_replica
 from pingan.regions.models import Region
 
@@ -18,6 +18,7 @@ from .content import BUILDERS, PERIOD_KINDS
 from .models import Report
 from .render_docx import render_docx
 from .render_xlsx import render_xlsx
+from .schedule import build_draft
 
 READERS = ("leader", "supervisor")
 WRITERS = ("supervisor",)
@@ -42,8 +43,8 @@ def _published(report: Report) -> DomainError:
     return DomainError("report_published", f"{report}已于发布时定稿，不能再修改。", status=409)
 
 
-def generate(kind: str, period_key: str, region_code: str, *, by, now=None) -> Report:
-    """Build (or rebuild) the draft of `kind` for the period and region, with its files."""
+def _target(kind: str, period_key: str, region_code: str, by) -> tuple[Period, Region]:
+    """The period and region of a report of `kind`, once `by` may write it there."""
     if kind not in PERIOD_KINDS:
         raise DomainError(
             "invalid_kind", "报告类型应为 weekly（周调度表）、monthly（月通报）或 quarterly（季考评）。"
@@ -55,6 +56,12 @@ def generate(kind: str, period_key: str, region_code: str, *, by, now=None) -> R
     if region is None:
         raise not_found()
     _check_writer(by, region)
+    return period, region
+
+
+def generate(kind: str, period_key: str, region_code: str, *, by, now=None) -> Report:
+    """Build (or rebuild) the draft of `kind` for the period and region, with its files, now."""
+    period, region = _target(kind, period_key, region_code, by)
     now = now or timezone.now()
     with reading_from_replica():  # the figures; the draft itself is written to the primary below
         document = BUILDERS[kind](region, period, now)
@@ -65,10 +72,43 @@ def generate(kind: str, period_key: str, region_code: str, *, by, now=None) -> R
         if report.published:
             raise _published(report)
         report.document, report.generated_at, report.created_by = document, now, by
+        report.queued_at, report.queued_by, report.error = None, None, ""
         _write_files(report)
         record(actor_name(by), "report.generate", object_type="reports.report", object_id=str(report.pk),
                data={"kind": kind, "period": period.key, "region": region.code, "new": created})  # fmt: skip
     return report
+
+
+def request_generation(kind: str, period_key: str, region_code: str, *, by, now=None) -> Report:
+    """What the pages' 生成 and 重新生成 do: check what `generate` checks, then leave the draft to the
+    worker (`build_draft`). A new report is listed at once, marked as being generated; asking again
+    while it waits queues nothing more."""
+    period, region = _target(kind, period_key, region_code, by)
+    now = now or timezone.now()
+    with transaction.atomic():
+        report, _ = Report.objects.select_for_update().get_or_create(
+            kind=kind, period=period.key, region=region, defaults={"created_by": by, "generated_at": now}
+        )
+        if report.published:
+            raise _published(report)
+        if report.generating:
+            return report
+        report.queued_at, report.queued_by, report.error = now, by, ""
+        report.save(update_fields=["queued_at", "queued_by", "error"])
+        # The task queue is a table in the same database: the job is queued if and only if this commits.
+        build_draft.enqueue(report.pk)
+    return report
+
+
+def not_ready(report: Report) -> DomainError:
+    return DomainError("report_not_ready", f"{report}正在生成，请稍后再试。", status=409)
+
+
+def file_of(report: Report, ext: str):
+    """The report's `.docx` or `.xlsx`, open for reading; a report not yet drawn has none."""
+    if not report.ready:
+        raise not_ready(report)
+    return (report.docx if ext == "docx" else report.xlsx).open("rb")
 
 
 def set_commentary(report: Report, text: str, *, by) -> Report:
@@ -77,6 +117,8 @@ def set_commentary(report: Report, text: str, *, by) -> Report:
         report = Report.objects.select_for_update().get(pk=report.pk)
         if report.published:
             raise _published(report)
+        if not report.ready:
+            raise not_ready(report)
         report.commentary = text.strip()[:5000]
         _write_files(report)
         record(actor_name(by), "report.commentary", object_type="reports.report", object_id=str(report.pk),
@@ -90,6 +132,11 @@ def publish(report: Report, *, by, now=None) -> Report:
         report = Report.objects.select_for_update().get(pk=report.pk)
         if report.published:
             raise _published(report)
+        if report.generating or not report.ready:
+            # Publishing now would freeze the old figures while the new ones are on their way.
+            raise DomainError(
+                "report_generating", f"{report}正在按最新数据生成，请生成完成后再发布。", status=409
+            )
         report.status, report.published_at, report.published_by = (
             Report.Status.PUBLISHED,
             now or timezone.now(),

@@ -39,6 +39,15 @@ class Report(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="发布人", null=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A draft asked for from the pages is built by `pingan worker`: the figures of a large county take
+    # longer than a request may (82 s at 10M cases). Set while the job waits or runs; cleared when the
+    # draft is written or the job fails, which leaves its reason in `error`.
+    queued_at = models.DateTimeField("排队生成时间", null=True, blank=True)
+    queued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请生成人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    error = models.CharField("生成失败原因", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "调度通报"
@@ -56,3 +65,12 @@ class Report(models.Model):
     @property
     def published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def generating(self) -> bool:
+        return self.queued_at is not None
+
+    @property
+    def ready(self) -> bool:
+        """Drawn at least once: it has its document and both files."""
+        return bool(self.document) and bool(self.docx) and bool(self.xlsx)

@@ -3,6 +3,7 @@ the 5th working day of the next month, the quarter's 考评 from the 5th working
 `pingan report due` (a systemd timer, or the demo's loop) queues the drafts that are due and missing;
 the worker generates them."""
 
+import logging
 from datetime import date, datetime, time
 
 from django.utils import timezone
@@ -13,6 +14,9 @@ from pingan.core.periods import Period, period_of
 from pingan.regions.models import Region
 
 from .models import Report
+
+logger = logging.getLogger(__name__)
+FAILED_MESSAGE = "生成报告时出错。请稍后重新生成；如仍失败，请联系系统管理员。"
 
 MONDAY_HOUR = time(8, 0)
 WORKING_DAY = 5
@@ -67,3 +71,24 @@ def generate_report(kind: str, period: str, region: str) -> None:
 
     if not Report.objects.filter(kind=kind, period=period, region_id=region).exists():
         generate(kind, period, region, by=None)
+
+
+@task()
+def build_draft(report_id: int) -> None:
+    """The draft the pages asked for (`actions.request_generation`), built by whoever asked for it: a
+    grant lost meanwhile fails the job. A failure is written on the report, which the page shows."""
+    from pingan.core.errors import DomainError
+
+    from .actions import generate
+
+    report = Report.objects.filter(pk=report_id, queued_at__isnull=False).select_related("queued_by").first()
+    if report is None:
+        return  # built already (by `pingan report`, the API or an earlier run of this job)
+    try:
+        generate(report.kind, report.period, report.region_id, by=report.queued_by)
+    except DomainError as error:
+        Report.objects.filter(pk=report_id).update(queued_at=None, error=error.message[:200])
+    except Exception:
+        logger.exception("report %s failed", report_id)
+        Report.objects.filter(pk=report_id).update(queued_at=None, error=FAILED_MESSAGE)
+        raise

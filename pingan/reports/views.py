@@ -1,6 +1,8 @@
 """The 调度通报 pages: the list with a form to generate one, each report on screen with its commentary,
 regeneration, publication and the two files."""
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
@@ -19,6 +21,8 @@ from .content import PERIOD_KINDS
 from .models import Report
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# A draft still queued after this long means no worker is taking jobs: the page says whom to ask.
+STALLED = timedelta(minutes=2)
 
 
 def _reader(request) -> None:
@@ -60,7 +64,7 @@ def report_generate(request):
     _reader(request)
     p = request.POST
     try:
-        report = actions.generate(
+        report = actions.request_generation(
             p.get("kind", ""), p.get("period", ""), p.get("region", ""), by=request.user
         )
     except DomainError as error:
@@ -84,13 +88,30 @@ def _find(request, report_id: int) -> Report:
     return selectors.find_report(request.user, report_id)
 
 
+def _state(report: Report, now) -> dict:
+    stalled = report.generating and now - report.queued_at > STALLED
+    return {"report": report, "stalled": stalled}
+
+
 @login_required
 @require_GET
 def report_detail(request, report_id):
     report = _find(request, report_id)
     may_write = scope_of(request.user).has_role(*actions.WRITERS) and not report.published
-    context = {"report": report, "doc": report.document, "may_write": may_write}
+    context = {"doc": report.document, "may_write": may_write, **_state(report, timezone.now())}
     return render(request, "reports/detail.html", context)
+
+
+@login_required
+@require_GET
+def report_state(request, report_id):
+    """What the detail page polls while the worker builds the draft; once it is built, the whole page
+    reloads to show it."""
+    report = _find(request, report_id)
+    response = render(request, "reports/_state.html", _state(report, timezone.now()))
+    if not report.generating:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
@@ -100,7 +121,7 @@ def report_action(request, report_id, action):
     if action not in ACTIONS:
         raise not_found()
     if action == "regenerate":
-        report = actions.generate(report.kind, report.period, report.region_id, by=request.user)
+        report = actions.request_generation(report.kind, report.period, report.region_id, by=request.user)
     elif action == "publish":
         actions.publish(report, by=request.user)
     elif action == "commentary":
@@ -112,6 +133,7 @@ def report_action(request, report_id, action):
 @require_GET
 def report_file(request, report_id, ext):
     report = _find(request, report_id)
-    field, content_type = (report.docx, DOCX) if ext == "docx" else (report.xlsx, XLSX)
     name = f"{report.document.get('title', '调度通报')}-{report.period}.{ext}"
-    return FileResponse(field.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+    content_type = DOCX if ext == "docx" else XLSX
+    opened = actions.file_of(report, ext)
+    return FileResponse(opened, as_attachment=True, filename=name, content_type=content_type)

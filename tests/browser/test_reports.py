@@ -1,8 +1,10 @@
-"""A supervisor makes the month's 通报 in the browser: generates the draft, sees its tables and chart,
-writes the commentary, publishes it and downloads the Word file; a leader then reads it, frozen."""
+"""A supervisor makes the month's 通报 in the browser: generates the draft (built by `pingan worker`), sees
+its tables and chart, writes the commentary, publishes it and downloads the Word file; a leader then reads
+it, frozen."""
 
 from datetime import timedelta
 
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -23,6 +25,10 @@ def test_a_supervisor_generates_annotates_and_publishes_the_monthly_report(
     page.get_by_label("类型").select_option("monthly")
     page.get_by_label("期间").fill(month.key)
     page.get_by_role("button", name="生成", exact=True).click()
+    # The worker builds the draft; the page, polling on its own, shows it once it is written.
+    expect(page.get_by_role("status")).to_contain_text("正在按最新数据生成报告")
+    snap(page, "report-generating")
+    call_command("worker", "--batch")
     expect(page.get_by_text("示范县平安建设工作月通报")).to_be_visible()
     expect(page.get_by_role("table").first).to_contain_text("本月登记")
     chart = page.get_by_role("img", name="本月登记与办结")
