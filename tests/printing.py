@@ -14,12 +14,31 @@ ARTIFACTS = Path(os.environ.get("PINGAN_TEST_OUTPUT") or Path(__file__).resolve(
 
 def to_pdf(docx: Path, workdir: Path) -> Path:
     """The PDF LibreOffice makes of `docx`, next to it; its own profile, so runs never collide."""
+    return to_pdfs([docx], workdir)[0]
+
+
+def to_pdfs(files: list[Path], workdir: Path) -> list[Path]:
+    """The PDFs of several .docx in one start of LibreOffice (a start takes seconds)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice (libreoffice-writer-nogui) is installed by ./run-tests"
     profile = f"-env:UserInstallation=file://{workdir}/lo-profile"
-    command = [soffice, profile, "--headless", "--convert-to", "pdf", "--outdir", str(workdir), str(docx)]
-    subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
-    return workdir / (docx.stem + ".pdf")
+    command = [
+        soffice,
+        profile,
+        "--headless",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(workdir),
+        *map(str, files),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=120 * len(files))  # noqa: S603
+    return [workdir / (f.stem + ".pdf") for f in files]
+
+
+def assert_cjk_font(pdf: Path) -> None:
+    """A CJK font is embedded, so Chinese prints as Chinese, not as boxes: text alone would not show it."""
+    assert b"WenQuanYi" in pdf.read_bytes(), f"{pdf.name}: no CJK font embedded"
 
 
 def pdf_text(pdf: pypdfium2.PdfDocument) -> str:

@@ -10,7 +10,7 @@ from docx import Document
 from pingan.cases import actions
 
 from .conftest import case_body
-from .printing import pdf_text, save_pages, to_pdf
+from .printing import assert_cjk_font, pdf_text, save_pages, to_pdfs
 
 KINDS = {
     "register": ["案件登记表", "当事人", "反映人"],
@@ -140,14 +140,18 @@ def test_an_outsider_gets_404_for_every_document(web, mediated):
     assert web("handler").get(f"/cases/{mediated}/documents/register.docx").status_code == 200
 
 
-def test_the_agreement_and_register_print_through_libreoffice_with_chinese_titles(web, mediated, tmp_path):
+def test_every_document_prints_through_libreoffice_with_chinese_text(web, mediated, tmp_path):
     client = web("handler")
-    for kind, title in (("agreement", "调解协议书"), ("register", "案件登记表")):
+    sources = []
+    for kind in KINDS:
         source = tmp_path / f"{kind}.docx"
         source.write_bytes(_get(client, mediated, kind).content)
-        pdf = pypdfium2.PdfDocument(str(to_pdf(source, tmp_path)))
+        sources.append(source)
+    for (kind, words), path in zip(KINDS.items(), to_pdfs(sources, tmp_path), strict=True):
+        assert_cjk_font(path)
+        pdf = pypdfium2.PdfDocument(str(path))
         flat = "".join(pdf_text(pdf).split())
-        assert title in flat and mediated in flat, kind
+        assert words[0] in flat and mediated in flat, kind
         save_pages(pdf, "documents", kind)
 
 

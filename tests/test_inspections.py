@@ -20,7 +20,7 @@ from pingan.inspections import actions, selectors
 from pingan.inspections.models import Finding, InspectingUnit, Place, RiskGrade
 
 from .conftest import JPEG, PASSWORD, Api
-from .printing import pdf_text, save_pages, to_pdf
+from .printing import assert_cjk_font, pdf_text, save_pages, to_pdf
 
 ZONE = timezone.get_default_timezone()
 
@@ -506,7 +506,9 @@ def test_the_rectification_notice_opens_in_word_and_prints_chinese(county, web, 
     assert "整改期限" in text and "复查" in text
     source = tmp_path / "notice.docx"
     source.write_bytes(r.content)
-    pdf = pypdfium2.PdfDocument(str(to_pdf(source, tmp_path)))
+    printed = to_pdf(source, tmp_path)
+    assert_cjk_font(printed)
+    pdf = pypdfium2.PdfDocument(str(printed))
     flat = "".join(pdf_text(pdf).split())
     assert "安全隐患整改通知书" in flat and "青石镇好再来饭店" in flat and numbers[0] in flat
     save_pages(pdf, "inspections", "notice")

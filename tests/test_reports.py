@@ -23,7 +23,7 @@ from pingan.reports.models import Report
 from pingan.reports.schedule import build_draft
 from pingan.supervision.models import Supervision
 
-from .printing import pdf_text, save_pages, to_pdf
+from .printing import assert_cjk_font, pdf_text, save_pages, to_pdf
 
 
 def _month():
@@ -53,8 +53,7 @@ def test_the_monthly_docx_prints_with_chinese_text_tables_and_a_chart(county, tm
     source = tmp_path / "月通报.docx"
     source.write_bytes(Path(report.docx.path).read_bytes())
     pdf_path = to_pdf(source, tmp_path)
-    raw = pdf_path.read_bytes()
-    assert b"WenQuanYi" in raw, "a CJK font is embedded, so Chinese prints as Chinese, not as boxes"
+    assert_cjk_font(pdf_path)
     pdf = pypdfium2.PdfDocument(str(pdf_path))
     text = pdf_text(pdf)
     assert "示范县平安建设工作月通报" in text and "各类案件登记与办结" in text and "本月登记" in text

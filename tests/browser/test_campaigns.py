@@ -1,6 +1,7 @@
-"""专项整治 in the browser: a supervisor creates a campaign with the form, issues a task, sees a late task
-in red on the 挂图作战 timeline, lists a finding (a rectification case), watches 清零率 rise when the
-case is closed, draws a 回头看 round; the centre's dispatcher fails the item and it counts as 反弹.
+"""专项整治 in the browser: a supervisor creates a campaign of three phases with the form, issues four tasks
+(a fifth is back-dated), sees the late one in red on the 挂图作战 timeline, lists a finding (a
+rectification case), watches 清零率 rise when the case is closed, draws a 回头看 round; the centre's
+dispatcher fails the item and it counts as 反弹.
 The page also fits a 360 px phone."""
 
 from datetime import timedelta
@@ -37,22 +38,37 @@ def test_create_late_task_finding_clearance_and_review(new_page, live_server, li
     sup.get_by_label("牵头单位").select_option(county.units["ZZZX"].code)
     sup.get_by_label("指标名称").first.fill("整改事项办结率")
     sup.get_by_label("数据来源").first.fill("closed_rate")
+    # Three phases: the form offers four; clearing the last one's name and dates leaves it out.
+    for field in ("#p-name-4", "#p-start-4", "#p-end-4"):
+        sup.locator(field).fill("")
     sup.get_by_role("button", name="创建").click()
     expect(sup.get_by_role("heading", level=1)).to_have_text("电动车安全隐患专项整治")
-    expect(sup.locator("ol.phases li")).to_have_count(4)
+    expect(sup.locator("ol.phases li")).to_have_count(3)
     expect(sup.locator("ol.phases li.current")).to_contain_text("动员部署")
     campaign = Campaign.objects.get()
+    assert campaign.phases.count() == 3
 
-    open_details(sup, "下达任务")
-    sup.get_by_label("任务", exact=True).fill("全面排查小区电动车违规充电")
-    sup.locator("#t-unit").select_option(county.town_unit(town, "centre").code)
-    sup.get_by_label("完成时限").fill(str(timezone.localdate() + timedelta(days=20)))
-    sup.get_by_label("每隔几日报告进展").fill("7")
-    sup.get_by_role("button", name="下达", exact=True).click()
-    expect(sup.locator("[data-task]")).to_have_count(1)
+    # Four tasks issued with the form, to the town's centre and the county's units.
+    for i, (title, unit) in enumerate([
+        ("全面排查小区电动车违规充电", county.town_unit(town, "centre").code),
+        ("清理楼道电动车停放", county.town_unit(town, "centre").code),
+        ("开展电动车消防安全宣传", county.units["ZZZX"].code),
+        ("检查电动车销售维修门店", county.units["ZZZX"].code),
+    ]):  # fmt: skip
+        open_details(sup, "下达任务")
+        sup.get_by_label("任务", exact=True).fill(title)
+        sup.locator("#t-unit").select_option(unit)
+        sup.get_by_label("完成时限").fill(str(timezone.localdate() + timedelta(days=20 + i)))
+        sup.get_by_label("每隔几日报告进展").fill("7")
+        sup.get_by_role("button", name="下达", exact=True).click()
+        expect(sup.locator("[data-task]")).to_have_count(i + 1)
     expect(sup.locator('[data-task][data-late="true"]')).to_have_count(0)
+    timeline = sup.locator("#campaign-timeline")
+    expect(timeline).to_have_attribute("data-drawn", "true")
+    red = timeline.locator('svg path[fill="#b3261e"], svg path[fill="rgb(179,38,30)"]')
+    red_before = red.count()  # the legend's 逾期 key, and no bar
 
-    # A task issued three weeks ago whose weekly report never came: late, in red on the timeline.
+    # The fifth task, issued three weeks ago, whose weekly report never came: late, red on the timeline.
     late = actions.add_task(
         campaign, by=county.users["supervisor"], today=timezone.localdate() - timedelta(days=21),
         payload={"title": "建设集中充电车棚", "unit": county.town_unit(town, "centre").code,
@@ -62,13 +78,12 @@ def test_create_late_task_finding_clearance_and_review(new_page, live_server, li
     row = sup.locator(f'[data-task="{late.pk}"]')
     expect(row).to_have_attribute("data-late", "true")
     expect(row.locator("[data-late-marker]")).to_have_text("逾期")
+    expect(sup.locator("[data-task]")).to_have_count(5)
     expect(sup.locator("[data-late-count]")).to_have_text("1")
-    timeline = sup.locator("#campaign-timeline")
     expect(timeline).to_have_attribute("data-late", "1")
     expect(timeline).to_have_attribute("data-drawn", "true")
     expect(timeline.locator("svg text", has_text="逾期").first).to_be_visible()  # the legend entry
-    late_red = timeline.locator('svg path[fill="#b3261e"], svg path[fill="rgb(179,38,30)"]')
-    assert late_red.count() >= 1
+    assert red.count() == red_before + 1  # the late task's bar
 
     sup.get_by_text("登记问题", exact=True).click()
     sup.get_by_label("问题", exact=True).fill("车棚私拉电线为电动车充电")
