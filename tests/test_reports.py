@@ -79,6 +79,13 @@ def _case(api, county, town_index=0, **fields):
     return number
 
 
+def week_start(now):
+    """The first moment of this week, local time: a case closed then is closed this week."""
+    from pingan.reports.content import bounds
+
+    return bounds(period_of("week", timezone.localdate(now)))[0]
+
+
 def test_the_weekly_sheet_counts_each_town_as_worked_out_by_hand(county, api):
     from pingan.cases.models import Case
 
@@ -89,6 +96,10 @@ def test_the_weekly_sheet_counts_each_town_as_worked_out_by_hand(county, api):
     overdue = _case(api, county, 0, accept_due=now - timedelta(days=3), overdue_since=now - timedelta(days=3),
                     supervision_level=Case.Supervision.LISTED)  # fmt: skip
     _case(api, county, 1, reported_at=now - timedelta(days=8))  # town 2: one from before this week, open
+    # Town 2 also closed one this week that came in last week, and one long ago, which counts nowhere.
+    _case(api, county, 1, reported_at=now - timedelta(days=9), status="closed", closed_at=week_start(now))
+    _case(api, county, 1, reported_at=now - timedelta(days=40), status="closed",
+          closed_at=now - timedelta(days=30))  # fmt: skip
     body = {"level": "listed", "requirement": "三日内上报处置进展", "report_every_days": 3}
     api("leader").act(overdue, "supervise", body)
     Supervision.objects.filter(case__number=overdue).update(
@@ -99,8 +110,8 @@ def test_the_weekly_sheet_counts_each_town_as_worked_out_by_hand(county, api):
     rows = {r[0]: r[1:] for r in table["rows"]}
     # [new, closed, open, overdue, longest overdue days, listed, late reports, new group, major hazards]
     assert rows[county.towns[0].name] == [4, 0, 4, 1, 3, 1, 1, 0, 0]
-    assert rows[county.towns[1].name] == [0, 0, 1, 0, None, 0, 0, 0, 0]
-    assert rows["合计"] == [4, 0, 5, 1, 3, 1, 1, 0, 0]
+    assert rows[county.towns[1].name] == [0, 1, 1, 0, None, 0, 0, 0, 0]
+    assert rows["合计"] == [4, 1, 5, 1, 3, 1, 1, 0, 0]
     assert overdue not in str(report.document)  # the weekly sheet counts; it names no case
     assert "本周示范县新增各类案件 4 件" in report.document["sections"][0]["blocks"][0]["text"]
 
