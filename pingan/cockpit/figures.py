@@ -176,18 +176,34 @@ def assessment(user, region: str, p: Period, today: date) -> dict:
     return values
 
 
-def period_rows(user, region: str, today: date) -> list[dict]:
-    """For this week, month and quarter (to date) and the one before: 登记量 and 办结数 (linked), and
-    the assessment rates of the KPI engine."""
-    pairs = [(period_of(kind, today), period_of(kind, today).previous()) for kind, _, _ in PERIOD_KINDS]
-    periods = [p for pair in pairs for p in pair]
-    counted = {key: per_period(user, key, region, periods, today) for key, _, _ in MEASURES}
+def period_pairs(today: date) -> list[tuple[Period, Period]]:
+    """This week, month and quarter (to date), each with the one before."""
+    return [(period_of(kind, today), period_of(kind, today).previous()) for kind, _, _ in PERIOD_KINDS]
+
+
+def counts(user, region: str, today: date) -> dict[str, dict[str, Figure]]:
+    """登记量 and 办结数 of every period the page shows (the period pairs and the trend's months), by
+    measure and period key: one query per measure for those under way, which the pairs and the trend
+    share (this month is in both)."""
+    periods = {p.key: p for pair in period_pairs(today) for p in pair}
+    periods |= {p.key: p for p in months_to(today)}
+    wanted = list(periods.values())
+    return {
+        key: {p.key: f for p, f in zip(wanted, per_period(user, key, region, wanted, today), strict=True)}
+        for key, _, _ in MEASURES
+    }
+
+
+def period_rows(user, region: str, today: date, counted: dict[str, dict[str, Figure]]) -> list[dict]:
+    """For this week, month and quarter (to date) and the one before: 登记量 and 办结数 (linked, from
+    `counts`), and the assessment rates of the KPI engine."""
+    pairs = period_pairs(today)
     out = []
-    for i, ((kind, this_label, last_label), (this, last)) in enumerate(zip(PERIOD_KINDS, pairs, strict=True)):
-        counts = []
+    for (kind, this_label, last_label), (this, last) in zip(PERIOD_KINDS, pairs, strict=True):
+        shown = []
         for key, label, _ in MEASURES:
-            now, before = counted[key][2 * i], counted[key][2 * i + 1]
-            counts.append(
+            now, before = counted[key][this.key], counted[key][last.key]
+            shown.append(
                 {"key": key, "label": label, "now": now, "before": before, "change": now.value - before.value}
             )
         now_values, before_values = (
@@ -213,7 +229,7 @@ def period_rows(user, region: str, today: date) -> list[dict]:
                 "last_label": last_label,
                 "period": this,
                 "last": last,
-                "counts": counts,
+                "counts": shown,
                 "rates": rates,
             }
         )
@@ -312,10 +328,10 @@ def months_to(today: date, n: int = TREND_MONTHS) -> list[Period]:
     return months[::-1]
 
 
-def trend(user, region: str, today: date) -> tuple[list[Period], list[Series]]:
-    """登记量 and 办结数 of each of the last twelve months (this one to date)."""
+def trend(today: date, counted: dict[str, dict[str, Figure]]) -> tuple[list[Period], list[Series]]:
+    """登记量 and 办结数 of each of the last twelve months (this one to date), from `counts`."""
     months = months_to(today)
-    series = [Series(key, label, per_period(user, key, region, months, today)) for key, label, _ in MEASURES]
+    series = [Series(key, label, [counted[key][m.key] for m in months]) for key, label, _ in MEASURES]
     return months, series
 
 

@@ -82,12 +82,13 @@ def cockpit(request):
     today = timezone.localdate()
     region = _region(user, request.GET.get("region", "").strip())
     month = _month(request.GET.get("month", "").strip(), today)
-    periods = figures.period_rows(user, region.code, today)
+    counted = figures.counts(user, region.code, today)
+    periods = figures.period_rows(user, region.code, today, counted)
     _rates_for_display(periods)
     members = figures.children(region)
     late = figures.overdue(user, region, members)
     bars = figures.by_child(user, region, members, month, late)
-    months, trend = figures.trend(user, region.code, today)
+    months, trend = figures.trend(today, counted)
     ageing = figures.ageing(late)
     data = {
         "bars": {"categories": [m.name for m in members], "series": [s.out() for s in bars]},
