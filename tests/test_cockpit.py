@@ -15,7 +15,7 @@ from django.utils import timezone
 from pingan.accounts.actions import create_user, grant_role
 from pingan.cases.models import Case
 from pingan.cockpit import figures as figures_of
-from pingan.core.periods import period_of
+from pingan.core.periods import Period, period_of
 from pingan.regions.models import Region
 
 from .conftest import PASSWORD, Api, case_body
@@ -160,10 +160,29 @@ def test_counts_of_ended_periods_are_kept_a_while_and_those_under_way_counted_af
     assert counts() == [before[0], before[1] + 1]  # last month's count is kept; this month's is afresh
     cache.clear()  # ten minutes later
     assert counts() == [before[0] + 1, before[1] + 1]
-    assert (
-        "已结束周期（上周、上月、上季度和往月）的数字每 10 分钟更新一次"
-        in signed_in(leader).get(URL).content.decode()
+    assert "今天以前登记、办结的件数和已结束周期（上周、上月、上季度和往月）的比率每 10 分钟更新一次" in (
+        signed_in(leader).get(URL).content.decode()
     )
+
+
+def test_a_period_under_way_keeps_its_days_before_today_and_counts_today_afresh(county):
+    leader, today = county.users["leader"], timezone.localdate()
+    under_way = Period("month", today.year, today.month, today - timedelta(days=3), today + timedelta(days=2))
+
+    def count() -> figures_of.Figure:
+        return figures_of.per_period(leader, "reported", county.code, [under_way], today)[0]
+
+    before = count().value
+    moved = _case(county, 0)
+    two_days_ago = timezone.make_aware(datetime.combine(today - timedelta(days=2), time(12)))
+    Case.objects.filter(pk=moved.pk).update(reported_at=two_days_ago)
+    _case(county, 1)
+    assert count().value == before + 1  # today's case at once; the one of two days ago when the days are read
+    cache.clear()  # ten minutes later
+    figure = count()
+    assert figure.value == before + 2
+    ledger = signed_in(leader).get(figure.link).content.decode()
+    assert f'<strong id="ledger-total" data-total>{figure.value}</strong>' in ledger  # the list behind it
 
 
 # ---------------------------------------------------------------- who sees what

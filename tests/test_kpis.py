@@ -277,3 +277,37 @@ def test_a_period_under_way_keeps_the_sums_of_its_ended_days(world, monkeypatch)
         row = DailyCount.objects.filter(day=at(4, day).date(), measure="reported").first()
         DailyCount.objects.filter(pk=row.pk).update(n=F("n") + 10)
         assert reported() == before + change
+
+
+def test_shared_reads_give_the_same_figures_in_fewer_queries(county):
+    """The cockpit reads the week, month and quarter under way within `shared_reads`: today's counters
+    and the standing stocks are read once for all three, with the same figures as read alone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pingan.analytics.selectors import shared_reads
+    from pingan.core.periods import period_of
+    from pingan.demo.generator import generate_cases
+
+    generate_cases(county, 200)
+    w = World(county)
+    w.new(w.town_a, timezone.now())  # one registered today at least
+    leader, today = w.leader, timezone.localdate()
+    keys = [period_of(kind, today).key for kind in ("week", "month", "quarter", "year")]
+    keys += [period_of("month", today).previous().key]
+
+    def read() -> list:
+        alone = [selectors.kpis(leader, period=k, region=county.code) for k in keys]
+        return alone + [
+            selectors.breakdown(leader, period=k, by=by, region=county.code)
+            for k in keys
+            for by in ("town", "unit")
+        ]
+
+    read()  # what is kept of ended days and months is kept now, for both
+    with CaptureQueriesContext(connection) as alone:
+        figures = read()
+    with CaptureQueriesContext(connection) as shared, shared_reads():
+        assert read() == figures
+    assert len(shared) < len(alone)
+    assert any(f["values"]["reported"] for f in figures[:4])

@@ -2,8 +2,12 @@
 unit. The KPI engine (pingan.assessment) turns these sums into figures; nothing here reads a case."""
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import F, Q, QuerySet, Sum
@@ -36,6 +40,30 @@ class Sums:
 
 
 GROUPS = {"town": Substr("region", 1, 9), "unit": F("unit")}
+
+_shared: ContextVar[dict | None] = ContextVar("pingan_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Within the block (one page), the counter rows of today and the standing stocks are read once per
+    scope and shared by every period that asks for them. The cockpit asks for the week, the month and
+    the quarter under way: each read the same rows of today and the same stocks (1M cases: 6 reads of
+    15–22 ms each, now 2). Nothing outlives the block, so what is read is as fresh as before."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def _once(key: tuple, read: Callable[[], Any]) -> Any:
+    memo = _shared.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
 
 
 def _where(qs: QuerySet, where: Where) -> QuerySet:
@@ -99,9 +127,8 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
         out[group].flows[tuple(flow)] += total
     # As of the end of `last` (open 积案: of the day before `first`): what counts now, less the changes
     # dated after. Both reads are small for a recent period; see StockNet.
-    standing = Q(measure="overdue", due_day__lte=last) | Q(
-        measure="due", due_day__gte=first, due_day__lte=last
-    )
+    for row in _standing(where, first, last, by):
+        out[row.get("group")].stocks[(row["measure"], row["supervised"])] += row["total"]
     # The changes dated after, one read per measure: each is then a range of the covering index
     # stockchange_after alone, where one read of their OR went through the table (1M cases: 30 ms).
     changes = StockChange.objects.filter
@@ -110,10 +137,9 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
         changes(measure="due", day__gt=last, due_day__gte=first, due_day__lte=last),
         changes(measure="backlog", day__gte=first),
     ]
-    reads = [(1, StockNet.objects.filter(standing | Q(measure="backlog")))] + [(-1, qs) for qs in since]
-    for sign, qs in reads:
+    for qs in since:
         for row in _grouped(_where(qs, where), by, "measure", "supervised"):
-            out[row.get("group")].stocks[(row["measure"], row["supervised"])] += sign * row["total"]
+            out[row.get("group")].stocks[(row["measure"], row["supervised"])] -= row["total"]
     local = local_units({unit for _, unit in closed_by_unit})
     for (group, unit), total in closed_by_unit.items():
         if unit in local:
@@ -122,6 +148,32 @@ def sums(where: Where, first: date, last: date, by: str | None = None) -> dict[s
 
 
 Flows = tuple[Counter, Counter]  # (group, measure, stream, supervised) → n; (group, unit) → disputes closed
+
+
+def _standing(where: Where, first: date, last: date, by: str | None) -> list[dict]:
+    """The stocks counting now for the days first..last, summed by (group,) measure and supervised: those
+    overdue by the end of `last`, those due within it, and the open 积案. Alone, one read with the
+    period's bounds; within `shared_reads`, one read by due day that every period sums its part of."""
+    fields = ("measure", "supervised")
+    if _shared.get() is None:
+        overdue = Q(measure="overdue", due_day__lte=last)
+        due = Q(measure="due", due_day__gte=first, due_day__lte=last)
+        qs = StockNet.objects.filter(overdue | due | Q(measure="backlog"))
+        return list(_grouped(_where(qs, where), by, *fields))
+
+    def read_all() -> list[dict]:
+        qs = StockNet.objects.filter(measure__in=("overdue", "due", "backlog"))
+        return list(_grouped(_where(qs, where), by, *fields, "due_day"))
+
+    def counts(row: dict) -> bool:
+        due, measure = row["due_day"], row["measure"]
+        return measure == "backlog" or (measure == "overdue" and due <= last) or first <= due <= last
+
+    summed: Counter = Counter()
+    for row in _once(("standing", where, by or ""), read_all):
+        if counts(row):
+            summed[(row.get("group"), row["measure"], row["supervised"])] += row["total"]
+    return [{"group": g, "measure": m, "supervised": s, "total": n} for (g, m, s), n in summed.items()]
 
 
 def _read(qs: QuerySet, by: str | None, *extra: str) -> dict[tuple, Flows]:
@@ -152,9 +204,12 @@ def _flow_sums(where: Where, first: date, last: date, by: str | None) -> Flows:
     total: Flows = (Counter(), Counter())
     parts = _kept(scope, "month", months, where, by) + _kept(scope, "day", days, where, by)
     if last >= today:
-        parts += _read(
-            _where(DailyCount.objects.filter(day__gte=max(first, today), day__lte=last), where), by
-        ).values()
+        start = max(first, today)
+
+        def read_live() -> dict[tuple, Flows]:  # by day: the periods that share it end on different days
+            return _read(_where(DailyCount.objects.filter(day__gte=start), where), by, "day")
+
+        parts += [flows for (day,), flows in _once(("live", scope, start), read_live).items() if day <= last]
     for flows, units in parts:
         total[0].update(flows)
         total[1].update(units)

@@ -87,6 +87,11 @@ def target_for(user, region: str | None = None, unit: str | None = None, stream:
     return _unit(user, first.code, s)
 
 
+# Figures of several periods read together (the cockpit's week, month and quarter under way) share their
+# reads of today's counters and of the standing stocks: `with shared_reads(): ...`.
+shared_reads = rollups.shared_reads
+
+
 def kpis(user, *, period: str, region=None, unit=None, stream=None) -> dict:
     p = parse_period(period)
     target = target_for(user, region, unit, stream)

@@ -127,37 +127,52 @@ WINDOWS = {
     "closed": ("closed_at", "closed_after", "closed_before"),
 }
 # The assessment figures of a finished period are as of its end: later events never change them, so
-# the cockpit keeps them a while; so it does with the counts of a finished period, which change only
-# when a case of it is reopened or re-registered (the period under way is counted on every request).
+# the cockpit keeps them a while; so it does with the counts of the days before today, which change only
+# when a case of them is reopened or re-registered (today's cases are counted on every request).
 FINISHED_PERIOD_SECONDS = 600
 
 
+def _span(first: date, end: date) -> Period:
+    return Period("span", first.year, 1, first, end)
+
+
 def per_period(user, key: str, region: str, periods: list[Period], today: date) -> list[Figure]:
-    """登记量 or 办结数 of each period. Those of periods that have ended are kept a while (a case registered
-    or closed back then rarely changes); the others are counted in one query, a conditional count per
-    period, each bounded by the times the ledger parses from that period's link."""
+    """登记量 or 办结数 of each period. The days before today are kept a while, whole periods ended and the
+    part of a period under way alike (a case registered or closed back then rarely changes); today's
+    cases are counted on every request. What is not kept is counted in one query, a conditional count
+    per window, each bounded by the times the ledger parses from that window's link."""
     column, after, before = WINDOWS[key]
     params = dict((k, p) for k, _, p in MEASURES)[key]
-
-    def kept(p: Period) -> str:
-        return f"cockpit:{key}:{user.pk}:{region}:{p.key}"
-
-    ended = {kept(p): p.key for p in periods if p.end <= today}
-    counts = {ended[k]: n for k, n in cache.get_many(list(ended)).items()}
-    todo = [p for p in periods if p.key not in counts]
+    # Per period: its windows (first day, day after the last), each with its cache key or None (live).
+    windows: dict[str, list[tuple[date, date, str | None]]] = {}
+    for p in periods:
+        kept = f"cockpit:{key}:{user.pk}:{region}:{p.key}"
+        if p.end <= today:
+            windows[p.key] = [(p.start, p.end, kept)]
+        elif p.start >= today:
+            windows[p.key] = [(p.start, p.end, None)]
+        else:
+            windows[p.key] = [(p.start, today, f"{kept}:to:{today}"), (today, p.end, None)]
+    every = {w for ws in windows.values() for w in ws}
+    found = cache.get_many([k for *_, k in every if k])
+    todo = sorted((w for w in every if w[2] not in found), key=lambda w: (w[0], w[1]))
     if todo:
-        first, last = min(p.start for p in todo), max(p.end for p in todo)
-        base = _ledger(user, params(region, Period("span", first.year, 1, first, last)))  # all of them
-        bounds = [ledger_filter(QueryDict(_query(params(region, p)))) for p in todo]
-        found = base.aggregate(
+        base = _ledger(user, params(region, _span(min(w[0] for w in todo), max(w[1] for w in todo))))
+        bounds = [ledger_filter(QueryDict(_query(params(region, _span(lo, end))))) for lo, end, _ in todo]
+        counted = base.aggregate(
             **{
-                f"p{i}": _n(**{f"{column}__gte": getattr(f, after), f"{column}__lt": getattr(f, before)})
+                f"w{i}": _n(**{f"{column}__gte": getattr(f, after), f"{column}__lt": getattr(f, before)})
                 for i, f in enumerate(bounds)
             }
         )
-        counts |= {p.key: found[f"p{i}"] for i, p in enumerate(todo)}
-        cache.set_many({kept(p): counts[p.key] for p in todo if p.end <= today}, FINISHED_PERIOD_SECONDS)
-    return [Figure(counts[p.key], ledger_link(**params(region, p))) for p in periods]
+        fresh = {w: counted[f"w{i}"] for i, w in enumerate(todo)}
+        cache.set_many({w[2]: n for w, n in fresh.items() if w[2]}, FINISHED_PERIOD_SECONDS)
+        found |= {w[2] or w: n for w, n in fresh.items()}  # a live window under itself
+
+    def count(w: tuple[date, date, str | None]) -> int:
+        return found[w[2] or w]
+
+    return [Figure(sum(map(count, windows[p.key])), ledger_link(**params(region, p))) for p in periods]
 
 
 def _change(now: float | None, before: float | None) -> float | None:
