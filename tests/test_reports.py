@@ -241,10 +241,13 @@ def test_a_draft_being_generated_cannot_be_downloaded_or_published_and_is_queued
     # A new report has no files until the worker draws it.
     fresh = request_generation("weekly", period_of("week", _month().start).key, county.code, by=supervisor)
     r = client.get(f"/reports/{fresh.pk}/file.xlsx")
-    assert r.status_code == 409 and "正在生成" in r.content.decode()
+    assert r.status_code == 409 and "尚未生成完成" in r.content.decode()
+    assert "已等待较长时间仍未生成完成" not in client.get(f"/reports/{fresh.pk}/state/").content.decode()
+    Report.objects.filter(pk=fresh.pk).update(queued_at=timezone.now() - timedelta(minutes=11))
+    assert "pingan worker" in client.get(f"/reports/{fresh.pk}/state/").content.decode()  # no worker?
     status, body = api("supervisor").get(f"/reports/{fresh.pk}/file.docx")
     assert status == 409 and body["error"]["code"] == "report_not_ready"
-    assert api("supervisor").post(f"/reports/{fresh.pk}/publish")[0] == 409
+    assert api("supervisor").post(f"/reports/{fresh.pk}/publish")[1]["error"]["code"] == "report_generating"
     listed = client.get("/reports/").content.decode()
     assert listed.count("生成中") == 2
 
@@ -254,7 +257,7 @@ def test_a_draft_being_generated_cannot_be_downloaded_or_published_and_is_queued
     assert api("supervisor").post(f"/reports/{draft.pk}/publish")[0] == 200
 
 
-def test_a_failed_generation_is_written_on_the_report_and_shown(county, web, monkeypatch):
+def test_a_failed_generation_is_written_on_the_report_and_shown(county, web, api, monkeypatch):
     supervisor = county.users["supervisor"]
     report = request_generation("monthly", _month().key, county.code, by=supervisor)
 
@@ -269,6 +272,8 @@ def test_a_failed_generation_is_written_on_the_report_and_shown(county, web, mon
     html = web("supervisor").get(f"/reports/{report.pk}/").content.decode()
     assert "上次生成未完成：生成报告时出错" in html and "重新生成" in html
     assert "生成失败" in web("supervisor").get("/reports/").content.decode()
+    status, body = api("supervisor").post(f"/reports/{report.pk}/publish")  # nothing drawn to publish
+    assert status == 409 and body["error"]["code"] == "report_not_ready"
 
     # A refusal (the asker lost the region meanwhile) is written in its own words.
     monkeypatch.undo()

@@ -101,7 +101,7 @@ def request_generation(kind: str, period_key: str, region_code: str, *, by, now=
 
 
 def not_ready(report: Report) -> DomainError:
-    return DomainError("report_not_ready", f"{report}正在生成，请稍后再试。", status=409)
+    return DomainError("report_not_ready", f"{report}尚未生成完成，还没有文件，请稍后再试。", status=409)
 
 
 def file_of(report: Report, ext: str):
@@ -132,11 +132,13 @@ def publish(report: Report, *, by, now=None) -> Report:
         report = Report.objects.select_for_update().get(pk=report.pk)
         if report.published:
             raise _published(report)
-        if report.generating or not report.ready:
+        if report.generating:
             # Publishing now would freeze the old figures while the new ones are on their way.
             raise DomainError(
                 "report_generating", f"{report}正在按最新数据生成，请生成完成后再发布。", status=409
             )
+        if not report.ready:
+            raise not_ready(report)
         report.status, report.published_at, report.published_by = (
             Report.Status.PUBLISHED,
             now or timezone.now(),

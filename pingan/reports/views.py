@@ -21,8 +21,9 @@ from .content import PERIOD_KINDS
 from .models import Report
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# A draft still queued after this long means no worker is taking jobs: the page says whom to ask.
-STALLED = timedelta(minutes=2)
+# A draft not built after this long (at 1M cases a monthly report takes seconds) means no worker is
+# taking jobs: the page says whom to ask.
+STALLED = timedelta(minutes=10)
 
 
 def _reader(request) -> None:
