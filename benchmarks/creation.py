@@ -6,9 +6,10 @@ the register, last year's and this year's applications) is the demo's, created w
     .venv/bin/python benchmarks/creation.py --cases 20000             # benchmarks/var/creation_sqlite-20000
     .venv/bin/python benchmarks/creation.py --cases 20000 --reuse     # skip seeding
     # the shared 1M PostgreSQL set (bench_1000000, benchmarks/var/postgres-1000000); target p95 < 200 ms
-    .venv/bin/python benchmarks/creation.py --cases 1000000 --db postgres --data-set ""
+    .venv/bin/python benchmarks/creation.py --cases 1000000 --db postgres --data-set shared
 
-`--data-set NAME` reuses the data set seeded under the prefix NAME (no seeding; implies --reuse).
+`--data-set NAME` reuses another data set (no seeding; implies --reuse): "shared" (or "") for run.py's,
+or a benchmark's prefix such as "cockpit".
 """
 
 import argparse
@@ -17,7 +18,7 @@ import os
 import statistics
 import time
 
-from run import ROOT, env_for, pingan, prepare
+from run import DATA_SET_HELP, ROOT, data_set_prefix, env_for, pingan, prepare
 
 
 def ensure_creation_data() -> int:
@@ -84,14 +85,10 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=20_000)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--reuse", action="store_true", help="skip seeding; reuse the database of an earlier run")
-    ap.add_argument(
-        "--data-set",
-        metavar="NAME",
-        help='reuse the data set seeded under this prefix ("" = the shared set of benchmarks/run.py)',
-    )
+    ap.add_argument("--data-set", metavar="NAME", help=DATA_SET_HELP)
     ap.add_argument("--requests", type=int, default=40)
     args = ap.parse_args()
-    prefix = "creation_" if args.data_set is None else args.data_set
+    prefix = "creation_" if args.data_set is None else data_set_prefix(args.data_set)
     reuse = args.reuse or args.data_set is not None
     env = env_for(args.db, args.cases, prefix=prefix)
     report: dict = {
