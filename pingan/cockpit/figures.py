@@ -146,16 +146,17 @@ def per_period(user, key: str, region: str, periods: list[Period], today: date) 
     # Per period: its windows (first day, day after the last), each with its cache key or None (live).
     windows: dict[str, list[tuple[date, date, str | None]]] = {}
     for p in periods:
-        kept = f"cockpit:{key}:{user.pk}:{region}:{p.key}"
+        name = f"cockpit:{key}:{user.pk}:{region}:{p.key}"
         if p.end <= today:
-            windows[p.key] = [(p.start, p.end, kept)]
+            windows[p.key] = [(p.start, p.end, name)]
         elif p.start >= today:
             windows[p.key] = [(p.start, p.end, None)]
         else:
-            windows[p.key] = [(p.start, today, f"{kept}:to:{today}"), (today, p.end, None)]
+            windows[p.key] = [(p.start, today, f"{name}:to:{today}"), (today, p.end, None)]
     every = {w for ws in windows.values() for w in ws}
-    found = cache.get_many([k for *_, k in every if k])
-    todo = sorted((w for w in every if w[2] not in found), key=lambda w: (w[0], w[1]))
+    cached = cache.get_many([w[2] for w in every if w[2]])
+    found = {w: cached[w[2]] for w in every if w[2] in cached}
+    todo = sorted((w for w in every if w not in found), key=lambda w: (w[0], w[1]))
     if todo:
         base = _ledger(user, params(region, _span(min(w[0] for w in todo), max(w[1] for w in todo))))
         bounds = [ledger_filter(QueryDict(_query(params(region, _span(lo, end))))) for lo, end, _ in todo]
@@ -167,12 +168,8 @@ def per_period(user, key: str, region: str, periods: list[Period], today: date) 
         )
         fresh = {w: counted[f"w{i}"] for i, w in enumerate(todo)}
         cache.set_many({w[2]: n for w, n in fresh.items() if w[2]}, FINISHED_PERIOD_SECONDS)
-        found |= {w[2] or w: n for w, n in fresh.items()}  # a live window under itself
-
-    def count(w: tuple[date, date, str | None]) -> int:
-        return found[w[2] or w]
-
-    return [Figure(sum(map(count, windows[p.key])), ledger_link(**params(region, p))) for p in periods]
+        found |= fresh
+    return [Figure(sum(found[w] for w in windows[p.key]), ledger_link(**params(region, p))) for p in periods]
 
 
 def _change(now: float | None, before: float | None) -> float | None:

@@ -59,6 +59,16 @@ def _target(kind: str, period_key: str, region_code: str, by) -> tuple[Period, R
     return period, region
 
 
+def _draft(kind: str, period: Period, region: Region, defaults: dict) -> tuple[Report, bool]:
+    """The report of `kind` for the period and region, locked, made if missing; a published one is final."""
+    report, created = Report.objects.select_for_update().get_or_create(
+        kind=kind, period=period.key, region=region, defaults=defaults
+    )
+    if report.published:
+        raise _published(report)
+    return report, created
+
+
 def generate(kind: str, period_key: str, region_code: str, *, by, now=None) -> Report:
     """Build (or rebuild) the draft of `kind` for the period and region, with its files, now."""
     period, region = _target(kind, period_key, region_code, by)
@@ -66,11 +76,7 @@ def generate(kind: str, period_key: str, region_code: str, *, by, now=None) -> R
     with reading_from_replica():  # the figures; the draft itself is written to the primary below
         document = BUILDERS[kind](region, period, now)
     with transaction.atomic():
-        report, created = Report.objects.select_for_update().get_or_create(
-            kind=kind, period=period.key, region=region, defaults={"created_by": by}
-        )
-        if report.published:
-            raise _published(report)
+        report, created = _draft(kind, period, region, {"created_by": by})
         report.document, report.generated_at, report.created_by = document, now, by
         report.queued_at, report.queued_by, report.error = None, None, ""
         _write_files(report)
@@ -86,11 +92,7 @@ def request_generation(kind: str, period_key: str, region_code: str, *, by, now=
     period, region = _target(kind, period_key, region_code, by)
     now = now or timezone.now()
     with transaction.atomic():
-        report, _ = Report.objects.select_for_update().get_or_create(
-            kind=kind, period=period.key, region=region, defaults={"created_by": by, "generated_at": now}
-        )
-        if report.published:
-            raise _published(report)
+        report, _ = _draft(kind, period, region, {"created_by": by, "generated_at": now})
         if report.generating:
             return report
         report.queued_at, report.queued_by, report.error = now, by, ""

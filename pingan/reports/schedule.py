@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from pingan.cases.clocks import get_calendar
+from pingan.core.errors import DomainError
 from pingan.core.periods import Period, period_of
 from pingan.regions.models import Region
 
@@ -77,9 +78,7 @@ def generate_report(kind: str, period: str, region: str) -> None:
 def build_draft(report_id: int) -> None:
     """The draft the pages asked for (`actions.request_generation`), built by whoever asked for it: a
     grant lost meanwhile fails the job. A failure is written on the report, which the page shows."""
-    from pingan.core.errors import DomainError
-
-    from .actions import generate
+    from .actions import generate  # which imports this module
 
     report = Report.objects.filter(pk=report_id, queued_at__isnull=False).select_related("queued_by").first()
     if report is None:
