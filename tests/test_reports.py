@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from docx import Document
 from openpyxl import load_workbook
 
+from pingan.accounts.actions import create_user, grant_role
 from pingan.audit.models import AuditEntry
 from pingan.core.periods import period_of
 from pingan.demo.generator import generate_cases
@@ -23,6 +25,7 @@ from pingan.reports.models import Report
 from pingan.reports.schedule import build_draft
 from pingan.supervision.models import Supervision
 
+from .conftest import PASSWORD
 from .printing import assert_cjk_font, pdf_text, save_pages, to_pdf
 
 
@@ -250,6 +253,19 @@ def test_a_draft_being_generated_cannot_be_downloaded_or_published_and_is_queued
     assert api("supervisor").post(f"/reports/{fresh.pk}/publish")[1]["error"]["code"] == "report_generating"
     listed = client.get("/reports/").content.decode()
     assert listed.count("生成中") == 2
+
+    asked = AuditEntry.objects.filter(action="report.request", object_id=str(draft.pk))
+    assert asked.count() == 1 and asked.get().data["kind"] == "monthly"  # the second click asked nothing
+
+    # Outside the region: the state and the regeneration answer 404, and queue nothing.
+    town = county.towns[0]
+    outsider = create_user(username="town_sup", password=PASSWORD, by=None, full_name="乡镇督导")
+    grant_role(outsider, "supervisor", region=town, by=None)
+    other = Client()
+    other.force_login(outsider, backend="django.contrib.auth.backends.ModelBackend")
+    assert other.get(f"/reports/{draft.pk}/state/").status_code == 404
+    assert other.post(f"/reports/{fresh.pk}/regenerate/").status_code == 404
+    assert DBTaskResult.objects.filter(task_path__endswith="build_draft").count() == 2
 
     build_draft.call(draft.pk)
     draft.refresh_from_db()

@@ -164,6 +164,7 @@ ACTION_GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
         "调度通报",
         {
             "report.generate": "生成调度通报",
+            "report.request": "申请生成调度通报",
             "report.commentary": "修改通报按语",
             "report.publish": "发布调度通报",
         },

@@ -97,6 +97,8 @@ def request_generation(kind: str, period_key: str, region_code: str, *, by, now=
             return report
         report.queued_at, report.queued_by, report.error = now, by, ""
         report.save(update_fields=["queued_at", "queued_by", "error"])
+        record(actor_name(by), "report.request", object_type="reports.report", object_id=str(report.pk),
+               data={"kind": kind, "period": period.key, "region": region.code})  # fmt: skip
         # The task queue is a table in the same database: the job is queued if and only if this commits.
         build_draft.enqueue(report.pk)
     return report
